@@ -1,0 +1,5 @@
+import sys
+
+from knowbench.cli import main
+
+sys.exit(main())
