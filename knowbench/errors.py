@@ -80,3 +80,7 @@ class BackendError(KnowbenchError, RuntimeError):
 
 class ToolExecutionError(KnowbenchError, RuntimeError):
     """A dataset tool failed, misbehaved or was refused by the sandbox."""
+
+
+class ContextLengthError(BackendError):
+    """A prompt plus the requested new tokens does not fit the model's context window."""

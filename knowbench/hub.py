@@ -17,7 +17,7 @@ from knowbench.errors import DownloadError
 from knowbench.loaders.folder import FolderInfo, read_folder
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class PlannedFile:
     path: str
     size: int

@@ -27,3 +27,20 @@ def _isolated_caches(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def toolhop_sample(shared_data: Path) -> Path:
+    """The 70 real ToolHop rows."""
+    return shared_data / "toolhop" / "toolhop_sample70.json"
+
+
+@pytest.fixture(scope="session")
+def toolhop_folder(toolhop_sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A ToolHop folder built from the 70 real rows by the real builder (read-only for tests)."""
+    from knowbench.builders import get_builder
+    from knowbench.builders.writer import build_to_folder
+
+    out = tmp_path_factory.mktemp("built") / "toolhop"
+    build_to_folder(get_builder("toolhop", source=toolhop_sample), out)
+    return out

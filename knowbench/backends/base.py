@@ -61,6 +61,8 @@ class ToolCall:
     arguments: dict[str, Any]
     id: str = ""
     raw_arguments: str = ""
+    #: why the call could not be decoded (arguments not JSON, ...); empty for a well-formed call
+    error: str = ""
 
 
 @dataclass(frozen=True)

@@ -41,27 +41,16 @@ def main(argv: list[str] | None = None) -> int:
 
     _load_commands()
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv, prog_name="knowbench")  # typer/click handle usage errors and exit themselves
+    except SystemExit as exit_:
+        code = exit_.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
     except KnowbenchError as error:
         print(f"error: {' '.join(str(error).split())}", file=sys.stderr)
         return error.exit_code
-    except (FileNotFoundError, PermissionError, IsADirectoryError) as error:
+    except (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 130
-    except SystemExit as exit_:
-        return int(exit_.code or 0)
-    except Exception as error:  # click usage errors
-        import click
-
-        if isinstance(error, click.exceptions.ClickException):
-            error.show()
-            return error.exit_code
-        if isinstance(error, click.exceptions.Abort):
-            return 1
-        raise
     return 0
 
 

@@ -1,0 +1,1 @@
+"""Raw-source readers and downloaders, one subpackage per dataset (``toolhop``, ``mwpes``, ``evowiki``, ``triples``)."""

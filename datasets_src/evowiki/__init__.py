@@ -1,0 +1,64 @@
+"""EvoWiki raw sources: Wikidata entities, Wikipedia revisions, and the Wikidata/MediaWiki API client.
+
+Public API (import from ``knowbench.datasets_src.evowiki``):
+
+Types (``types.py``, fixed by CONTRACTS.md)::
+
+    WikidataTime(value, precision).start() / .end() -> date; .iso() -> "1977" | "1977-05" | "1977-05-04"
+    Statement(subject, property, value, value_type, rank, start, end, point_in_time, statement_id)
+    Entity(id, label, description, aliases, sitelinks, enwiki_title, modified, statements)
+
+Wikidata (``wikidata.py``, ``dumpio.py``, ``labels.py``)::
+
+    iter_entities(paths, language="en", *, fast=True, processes=1, threads=None, kinds=None,
+                  special_values=False, batch_size=256) -> Iterator[Entity]
+        # paths: one path or many; folders expand to their *.json* files. Dumps (.json/.json.gz/.json.bz2,
+        # "[" + one entity per line + "]"), JSON lines, wbgetentities responses, bare entity documents.
+        # Statement.value: item id "Q5"; time "+1977-00-00T00:00:00Z"; quantity amount without "+";
+        # monolingual text; "lat,lon"; strings. somevalue/novalue skipped unless special_values=True.
+    iter_documents(paths, fast=True, threads=None) -> Iterator[dict]      # raw entity JSON documents
+    parse_entity(doc: dict, language="en", special_values=False) -> Entity
+    LabelStore.from_paths(paths, language="en") -> LabelStore   # in memory; labels-only API responses included
+    SqliteLabelStore.build(paths, db_path, language="en") -> SqliteLabelStore  # on disk, one pass, atomic
+    SqliteLabelStore(db_path)                                     # reopen a built store
+    store.get(qid) -> str | None; store.aliases(qid) -> tuple[str, ...]; qid in store
+
+Wikipedia (``wikipedia.py``)::
+
+    iter_pages(path, backend="mwxml") -> Iterator[Page]   # export XML 0.3-0.11, plain or .bz2, all revisions
+    Page(id, title, namespace, redirect, revisions: tuple[Revision, ...])
+    Revision(id, timestamp: datetime (UTC), text: str | None, text_deleted, comment_deleted, user_deleted,
+             comment, user, parent_id, sha1)
+    revision_at(page, when: date | datetime) -> Revision | None   # latest revision with timestamp <= when
+    clean_text(wikitext) -> str                  # templates/refs/files/categories/markup removed, "== H ==" kept
+    passages(title, text, max_words=100) -> list[Passage]   # Passage(title, section, text, index)
+
+API client (``api.py``)::
+
+    WikidataClient(api_url=WIKIDATA_API, batch_size=50, user_agent=..., retries=5, backoff=0.5, timeout=30)
+    client.fetch_entities(ids, props=FULL_PROPS) -> Iterator[dict]    # wbgetentities, raw entity documents
+    client.changed_since(since: datetime, namespace=0, limit=None) -> Iterator[str]   # list=recentchanges ids
+    MediaWikiClient(api_url="https://en.wikipedia.org/w/api.php", ...).page_text(title) -> (text, timestamp)
+    fetch_entities(ids, api_url=..., props=..., batch_size=50) -> Iterator[dict]  # module-level shortcut
+
+Errors: malformed/truncated input raises ``knowbench.errors.SourceFormatError`` naming file and line/byte;
+network failures after retries raise ``knowbench.errors.DownloadError``. The legacy 2014 Wikidata XML
+serialization (``sample-daily-dump-20140220.xml``) is NOT supported.
+"""
+
+from knowbench.datasets_src.evowiki.dumpio import iter_documents
+from knowbench.datasets_src.evowiki.labels import LabelLookup, LabelStore, SqliteLabelStore
+from knowbench.datasets_src.evowiki.types import Entity, Statement, WikidataTime
+from knowbench.datasets_src.evowiki.wikidata import iter_entities, parse_entity
+
+__all__ = [
+    "Entity",
+    "LabelLookup",
+    "LabelStore",
+    "SqliteLabelStore",
+    "Statement",
+    "WikidataTime",
+    "iter_documents",
+    "iter_entities",
+    "parse_entity",
+]

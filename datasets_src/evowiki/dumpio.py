@@ -1,0 +1,311 @@
+"""Open Wikidata JSON inputs (plain, gzip, bzip2) and stream their entity records in constant memory.
+
+Three layouts are recognised from the first bytes of the (decompressed) file:
+
+* the official JSON dump: ``[`` on the first line, then one entity per line ending in ``,``, then ``]``;
+* JSON lines: one entity document (or one ``wbgetentities`` response) per line;
+* one JSON document: a ``wbgetentities`` response ``{"entities": {...}}`` or a bare entity document
+  (pretty-printed files are read whole; they are API responses, never dumps).
+
+Decompression uses ``indexed_bzip2`` / ``rapidgzip`` (parallel, ``fast=True``) or the standard ``bz2`` / ``gzip``
+modules; parsing uses ``orjson`` (``fast=True``) or ``json``. The legacy 2014 XML serialization
+(``sample-daily-dump-20140220.xml``) is not supported.
+
+Example:
+    >>> import gzip, pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "dump.json.gz"
+    >>> _ = path.write_bytes(gzip.compress(b'[\\n{"id": "Q1", "type": "item"},\\n{"id": "Q2", "type": "item"}\\n]\\n'))
+    >>> [doc["id"] for doc in iter_documents([path])]
+    ['Q1', 'Q2']
+"""
+
+from __future__ import annotations
+
+import bz2
+import contextlib
+import gzip
+import json
+import os
+import struct
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from knowbench.errors import SourceFormatError
+
+PathLike = str | os.PathLike[str]
+
+
+@dataclass(frozen=True, slots=True)
+class RawRecord:
+    """One undecoded dump/JSON-lines record: the line bytes and where they came from (for error messages)."""
+
+    path: str
+    line: int
+    offset: int  # byte offset of the line in the decompressed stream
+    data: bytes
+
+
+def _compression(path: Path) -> str | None:
+    with open(path, "rb") as handle:
+        magic = handle.read(3)
+    if magic[:2] == b"\x1f\x8b":
+        return "gzip"
+    if magic == b"BZh":
+        return "bz2"
+    return None
+
+
+def _default_threads() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+@contextlib.contextmanager
+def open_decompressed(path: PathLike, fast: bool = True, threads: int | None = None) -> Iterator[IO[bytes]]:
+    """Open ``path`` as a binary stream with ``readline``, decompressing gzip/bzip2 (detected from magic bytes).
+
+    ``fast`` uses parallel decompression with ``threads`` threads (default: CPUs, at most 8).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise SourceFormatError(path, None, "file not found")
+    kind = _compression(path)
+    threads = threads or _default_threads()
+    if kind is None:
+        with open(path, "rb") as handle:
+            yield handle
+    elif kind == "bz2":
+        if fast:
+            import indexed_bzip2
+
+            with indexed_bzip2.open(str(path), parallelization=threads) as handle:
+                yield handle
+        else:
+            with bz2.open(path, "rb") as handle:
+                yield handle
+    else:
+        if fast:
+            import rapidgzip
+
+            with rapidgzip.open(str(path), parallelization=threads) as handle:
+                yield handle
+        else:
+            with gzip.open(path, "rb") as handle:
+                yield handle
+
+
+def _gzip_trailer_size(path: Path) -> int | None:
+    """ISIZE field of the last gzip member (uncompressed size mod 2**32), or ``None`` for non-gzip files."""
+    if _compression(path) != "gzip":
+        return None
+    with open(path, "rb") as handle:
+        handle.seek(0, os.SEEK_END)
+        if handle.tell() < 18:
+            return -1
+        handle.seek(-4, os.SEEK_END)
+        return struct.unpack("<I", handle.read(4))[0]
+
+
+def _check_complete(path: Path, fast: bool, total: int) -> None:
+    """rapidgzip returns the readable part of a truncated gzip file silently; compare with the trailer size."""
+    if not fast:
+        return
+    expected = _gzip_trailer_size(path)
+    if expected is not None and expected != total % (1 << 32):
+        raise SourceFormatError(
+            path,
+            f"byte {total}",
+            f"gzip stream is truncated or corrupt (trailer size {expected}, read {total} bytes)",
+        )
+
+
+def _translate_io_error(path: Path, offset: int, line: int, error: BaseException) -> SourceFormatError:
+    kind = _compression(path) or "plain"
+    return SourceFormatError(
+        path,
+        f"line {line} (byte {offset})",
+        f"{kind} stream ended or is corrupt: {type(error).__name__}: {error}",
+    )
+
+
+def _strip_dump_line(line: bytes) -> bytes:
+    line = line.rstrip()
+    if line.endswith(b","):
+        line = line[:-1]
+    return line
+
+
+def iter_raw(
+    path: PathLike, fast: bool = True, threads: int | None = None
+) -> Iterator[RawRecord | dict[str, Any]]:
+    """Yield the records of one file: :class:`RawRecord` lines for dumps and JSON lines, dicts for documents.
+
+    A dump line is yielded without its trailing comma. Truncated compressed input or a dump without its closing
+    ``]`` raises :class:`SourceFormatError` naming the file and line/byte.
+    """
+    path = Path(path)
+    line_no, offset = 0, 0
+    try:
+        with open_decompressed(path, fast=fast, threads=threads) as stream:
+            first = stream.readline()
+            while first and not first.strip():
+                line_no, offset = line_no + 1, offset + len(first)
+                first = stream.readline()
+            if not first:
+                raise SourceFormatError(path, None, "empty file")
+            head = first.lstrip()
+            if head.startswith(b"[") and head.strip() != b"[":
+                # a whole JSON array on few lines: a small file, read it whole
+                data = first + stream.read()
+                yield from _document_records(path, _loads_whole(path, data, fast))
+                offset += len(data)
+                return
+            if head.startswith(b"["):
+                offset += len(first)
+                line_no += 1
+                closed = False
+                for line in stream:
+                    line_no += 1
+                    stripped = _strip_dump_line(line)
+                    if stripped == b"]":
+                        closed = True
+                    elif stripped:
+                        if closed:
+                            raise SourceFormatError(
+                                path, f"line {line_no}", "data after the closing ']' of the dump"
+                            )
+                        if not line.endswith(b"\n"):
+                            raise SourceFormatError(
+                                path,
+                                f"line {line_no} (byte {offset})",
+                                "file ends inside a record (truncated?)",
+                            )
+                        yield RawRecord(str(path), line_no, offset, stripped)
+                    offset += len(line)
+                if not closed:
+                    raise SourceFormatError(
+                        path,
+                        f"line {line_no} (byte {offset})",
+                        "dump ends without its closing ']' (truncated?)",
+                    )
+                _check_complete(path, fast, offset)
+                return
+            if not head.startswith(b"{"):
+                raise SourceFormatError(path, "line 1", f"not JSON: starts with {head[:20]!r}")
+            try:
+                first_doc = (orjson.loads if fast else json.loads)(first)
+            except (orjson.JSONDecodeError, ValueError):
+                first_doc = None
+            if isinstance(first_doc, dict):
+                records: Iterable[bytes] = _chain_first(first, stream)
+                for line in records:
+                    line_no += 1
+                    if line.strip():
+                        yield RawRecord(str(path), line_no, offset, line.strip())
+                    offset += len(line)
+                _check_complete(path, fast, offset)
+                return
+            data = first + stream.read()
+            offset += len(data)
+            _check_complete(path, fast, offset)
+            yield from _document_records(path, _loads_whole(path, data, fast))
+    except SourceFormatError:
+        raise
+    except (EOFError, OSError, RuntimeError, ValueError) as error:
+        raise _translate_io_error(path, offset, line_no, error) from None
+
+
+def _chain_first(first: bytes, stream: IO[bytes]) -> Iterator[bytes]:
+    yield first
+    yield from stream
+
+
+def _loads_whole(path: Path, data: bytes, fast: bool) -> Any:
+    try:
+        return orjson.loads(data) if fast else json.loads(data)
+    except (orjson.JSONDecodeError, ValueError) as error:
+        raise SourceFormatError(
+            path, _json_error_position(data, error), f"malformed JSON ({error})"
+        ) from None
+
+
+def _json_error_position(data: bytes, error: BaseException) -> str:
+    position = getattr(error, "pos", None)
+    if position is None:
+        return "document"
+    if isinstance(error, orjson.JSONDecodeError):
+        # orjson reports a character position in the decoded text
+        text_prefix = error.doc[:position] if isinstance(error.doc, str) else ""
+        line = text_prefix.count("\n") + 1
+        return f"line {line} (char {position})"
+    line = getattr(error, "lineno", None)
+    return f"line {line} (char {position})" if line else f"char {position}"
+
+
+def _document_records(path: Path, doc: Any) -> Iterator[dict[str, Any]]:
+    """The entity documents inside one parsed JSON value (response, bare entity, or list of either)."""
+    if isinstance(doc, list):
+        for item in doc:
+            yield from _document_records(path, item)
+        return
+    if not isinstance(doc, dict):
+        raise SourceFormatError(path, None, f"expected a JSON object, got {type(doc).__name__}")
+    if "entities" in doc and isinstance(doc["entities"], dict):
+        for key, entity in doc["entities"].items():
+            if not isinstance(entity, dict):
+                raise SourceFormatError(path, f"entities[{key!r}]", "expected a JSON object")
+            if "missing" in entity:
+                continue
+            yield entity
+        return
+    if "error" in doc and "id" not in doc:
+        raise SourceFormatError(path, None, f"API error response: {str(doc['error'])[:200]}")
+    if "id" in doc:
+        yield doc
+        return
+    raise SourceFormatError(
+        path, None, f"not an entity document or wbgetentities response (keys {sorted(doc)[:8]})"
+    )
+
+
+def decode_record(record: RawRecord, fast: bool = True) -> Iterator[dict[str, Any]]:
+    """Parse one raw line into its entity document(s); a malformed line raises naming file, line and byte."""
+    try:
+        doc = orjson.loads(record.data) if fast else json.loads(record.data)
+    except (orjson.JSONDecodeError, ValueError) as error:
+        raise SourceFormatError(
+            record.path, f"line {record.line} (byte {record.offset})", f"malformed JSON ({error})"
+        ) from None
+    yield from _document_records(Path(record.path), doc)
+
+
+def iter_documents(
+    paths: Iterable[PathLike] | PathLike, fast: bool = True, threads: int | None = None
+) -> Iterator[dict[str, Any]]:
+    """Yield every entity document (a dict in Wikidata's JSON shape) of the given files, in file order.
+
+    ``missing`` entities of API responses are skipped.
+    """
+    for path in as_paths(paths):
+        for record in iter_raw(path, fast=fast, threads=threads):
+            if isinstance(record, RawRecord):
+                yield from decode_record(record, fast=fast)
+            else:
+                yield record
+
+
+def as_paths(paths: Iterable[PathLike] | PathLike) -> list[Path]:
+    """Accept one path or many; expand folders to their ``*.json*`` files (sorted)."""
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    result: list[Path] = []
+    for item in paths:
+        path = Path(item)
+        if path.is_dir():
+            result.extend(sorted(p for p in path.iterdir() if p.is_file() and ".json" in p.name))
+        else:
+            result.append(path)
+    return result

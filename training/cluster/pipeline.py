@@ -1,0 +1,203 @@
+"""The clustering pipeline: analyze -> embed -> reduce -> cluster -> label -> taxonomy, with outlier reassignment.
+
+Example:
+    >>> from knowbench.training.cluster import ErrorClusterPipeline  # doctest: +SKIP
+    >>> result = ErrorClusterPipeline().fit(samples)  # doctest: +SKIP
+    >>> result.taxonomy.categories[0].name  # doctest: +SKIP
+    'wrong operation: division / multiplication'
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from knowbench.errors import ConfigError
+from knowbench.training.cluster.analyzers import make_analyzer
+from knowbench.training.cluster.embedders import make_embedder
+from knowbench.training.cluster.labelling import make_labeller
+from knowbench.training.cluster.models import _unit, make_clusterer, make_reducer
+from knowbench.training.cluster.samples import ErrorSample
+from knowbench.training.cluster.taxonomy import Category, Taxonomy
+
+
+@dataclass
+class ClusterResult:
+    """Everything one pipeline run produced, row-aligned with ``samples``."""
+
+    taxonomy: Taxonomy
+    samples: list[ErrorSample]
+    texts: list[str]
+    kinds: list[str]
+    embeddings: np.ndarray
+    reduced: np.ndarray
+    raw_labels: np.ndarray
+    labels: np.ndarray
+    similarity: np.ndarray
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def outlier_fraction_before(self) -> float:
+        return float(np.mean(self.raw_labels < 0)) if len(self.raw_labels) else 0.0
+
+    @property
+    def outlier_fraction(self) -> float:
+        return float(np.mean(self.labels < 0)) if len(self.labels) else 0.0
+
+
+def category_name(keywords: list[str], kinds: Counter[str], labeller: Any, examples: Sequence[str]) -> str:
+    """The labeller's name, led by the analyzer's error kind when most members share one."""
+    base = labeller.name(keywords, examples)
+    if kinds:
+        kind, count = kinds.most_common(1)[0]
+        if kind and count > 0.5 * sum(kinds.values()):
+            rest = [k for k in keywords if k not in kind.split()][:3]
+            return f"{kind}: {', '.join(rest)}" if rest else kind
+    return base
+
+
+def describe_categories(
+    taxonomy: Taxonomy,
+    ids: Sequence[int],
+    labels: np.ndarray,
+    embeddings: np.ndarray,
+    texts: Sequence[str],
+    sample_ids: Sequence[str],
+    kinds: Sequence[str],
+    labeller: Any,
+    n_examples: int,
+    version: int,
+    keyword_labels: np.ndarray | None = None,
+) -> None:
+    """(Re)compute centroid, size, keywords, examples and name of categories ``ids`` from their members."""
+    keyword_labels = labels if keyword_labels is None else keyword_labels
+    wanted = np.isin(keyword_labels, list(ids))
+    keywords = labeller.keywords(texts, np.where(wanted, keyword_labels, -1)) if len(ids) else {}
+    for category_id in ids:
+        members = np.flatnonzero(labels == category_id)
+        if len(members) == 0:
+            continue
+        category = taxonomy.by_id(category_id)
+        centroid = _unit(embeddings[members].mean(axis=0, keepdims=True))[0]
+        closest = members[np.argsort(-(embeddings[members] @ centroid))[:n_examples]]
+        category.centroid = centroid.astype(np.float32)
+        category.size = len(members)
+        category.keywords = keywords.get(category_id, category.keywords)
+        category.examples = [{"sample_id": sample_ids[i], "text": texts[i]} for i in closest]
+        category.kinds = dict(Counter(kinds[i] for i in members if kinds[i]).most_common())
+        category.name = category_name(category.keywords, Counter(category.kinds), labeller,
+                                      [texts[i] for i in closest])
+
+
+class ErrorClusterPipeline:
+    """Injected components, each a registry name or an object (any scikit-learn clusterer with ``fit``/``labels_``).
+
+    ``reassign_threshold``: an outlier joins its nearest category when the cosine similarity of its embedding to the
+    category centroid is at least this value.
+
+    Example:
+        >>> from sklearn.cluster import KMeans
+        >>> pipeline = ErrorClusterPipeline(clusterer=KMeans(n_clusters=5, n_init=3))
+        >>> type(pipeline.clusterer).__name__
+        'SklearnClusterer'
+    """
+
+    def __init__(
+        self,
+        analyzer: Any = "gsm8k-rule",
+        embedder: Any = "minilm",
+        reducer: Any = "pca",
+        clusterer: Any = "hdbscan",
+        labeller: Any = "ctfidf",
+        reassign_threshold: float = 0.55,
+        n_examples: int = 3,
+        component_options: dict[str, dict[str, Any]] | None = None,
+        show_progress: bool = False,
+    ) -> None:
+        options = component_options or {}
+        if not -1 <= reassign_threshold <= 1:
+            raise ConfigError(f"reassign_threshold must be a cosine in [-1, 1], got {reassign_threshold}")
+        self.analyzer = make_analyzer(analyzer, **options.get("analyzer", {}))
+        self.embedder = make_embedder(embedder, **options.get("embedder", {}))
+        self.reducer = make_reducer(reducer, **options.get("reducer", {}))
+        self.clusterer = make_clusterer(clusterer, **options.get("clusterer", {}))
+        self.labeller = make_labeller(labeller, **options.get("labeller", {}))
+        self.reassign_threshold = reassign_threshold
+        self.n_examples = n_examples
+        self.show_progress = show_progress
+        self.spec = {
+            part: getattr(getattr(self, part), "name", type(getattr(self, part)).__name__)
+            for part in ("analyzer", "embedder", "reducer", "clusterer", "labeller")
+        }
+
+    def analyze(self, samples: Sequence[ErrorSample]) -> tuple[list[str], list[str]]:
+        analyses = self.analyzer.analyze(list(samples))
+        return [a.text for a in analyses], [getattr(a, "kind", "") for a in analyses]
+
+    def fit(self, samples: Sequence[ErrorSample]) -> ClusterResult:
+        """Cluster ``samples`` into a fresh taxonomy (version 1)."""
+        samples = list(samples)
+        if not samples:
+            raise ConfigError("no error samples to cluster")
+        ids = [s.sample_id for s in samples]
+        if len(set(ids)) != len(ids):
+            dup = next(i for i, c in Counter(ids).items() if c > 1)
+            raise ConfigError(f"duplicate sample_id {dup!r} in the samples to cluster")
+        timings: dict[str, float] = {}
+        clock = time.perf_counter()
+        texts, kinds = self.analyze(samples)
+        timings["analyze_s"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        embeddings = _unit(np.asarray(self.embedder.embed(texts), dtype=np.float32))
+        timings["embed_s"] = time.perf_counter() - clock
+        return self.fit_embeddings(samples, texts, kinds, embeddings, timings)
+
+    def fit_embeddings(
+        self, samples: Sequence[ErrorSample], texts: Sequence[str], kinds: Sequence[str], embeddings: np.ndarray,
+        timings: dict[str, float] | None = None,
+    ) -> ClusterResult:
+        """The part after embedding (benchmarks call this directly on cached embeddings)."""
+        timings = dict(timings or {})
+        clock = time.perf_counter()
+        reduced = self.reducer.fit_transform(embeddings)
+        timings["reduce_s"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        raw = np.asarray(self.clusterer.fit_predict(reduced), dtype=np.int64)
+        timings["cluster_s"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        # category ids 0..k-1 by decreasing cluster size
+        order = [c for c, _ in Counter(raw[raw >= 0].tolist()).most_common()]
+        remap = {c: i for i, c in enumerate(order)}
+        raw_labels = np.array([remap.get(c, -1) for c in raw.tolist()], dtype=np.int64)
+        taxonomy = Taxonomy(params={
+            "components": self.spec, "reassign_threshold": self.reassign_threshold, "n_examples": self.n_examples,
+            "embedding_dim": int(embeddings.shape[1]),
+        })
+        taxonomy.categories = [
+            Category(id=i, name="", lineage=[{"version": 1, "event": "created", "from": "initial clustering"}])
+            for i in range(len(order))
+        ]
+        sample_ids = [s.sample_id for s in samples]
+        describe_categories(taxonomy, range(len(order)), raw_labels, embeddings, texts, sample_ids, kinds,
+                            self.labeller, self.n_examples, 1)
+        labels, similarity = raw_labels.copy(), np.ones(len(samples), dtype=np.float32)
+        outliers = np.flatnonzero(raw_labels < 0)
+        if taxonomy.categories:
+            assigned, best = taxonomy.assign(embeddings, -2.0)
+            similarity = best
+            labels[outliers] = np.where(best[outliers] >= self.reassign_threshold, assigned[outliers], -1)
+            # sizes, centroids and examples from the final members; keywords from the clusterer's core members
+            describe_categories(taxonomy, range(len(order)), labels, embeddings, texts, sample_ids, kinds,
+                                self.labeller, self.n_examples, 1, keyword_labels=raw_labels)
+        timings["label_s"] = time.perf_counter() - clock
+        taxonomy.history.append({
+            "version": 1, "event": "initial clustering", "samples": len(samples), "categories": len(order),
+            "outliers_before_reassignment": int((raw_labels < 0).sum()), "outliers": int((labels < 0).sum()),
+        })
+        return ClusterResult(taxonomy, list(samples), list(texts), list(kinds), embeddings, reduced, raw_labels,
+                             labels, similarity, timings)
