@@ -103,7 +103,7 @@ class DatasetBuilder(ABC, Generic[C]):
             )
         self.config: C = config
 
-    def prepare(self) -> None:  # noqa: B027 - optional hook
+    def prepare(self) -> None:
         """Read and validate the sources once, before any rows are generated (errors surface early)."""
 
     @abstractmethod

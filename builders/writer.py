@@ -118,7 +118,7 @@ def _card_yaml(builder: DatasetBuilder[Any], reports: list[SplitReport], folder:
 
     configs = []
     infos = {}
-    for config, splits in builder.hub_configs().items():
+    for config in builder.hub_configs():
         mine = [r for r in reports if r.config == config]
         configs.append(
             {

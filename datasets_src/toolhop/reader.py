@@ -17,7 +17,7 @@ from knowbench.errors import DownloadError, SourceFormatError
 HUB_REPO_ID = "bytedance-research/ToolHop"
 HUB_FILE = "data/ToolHop.json"
 #: the revision the sample data was taken from (see ../shared/data/PROVENANCE.md); pass another to move on
-HUB_REVISION = "b439d72"
+HUB_REVISION = "b439d7279af359fda46e8117ae4f0245b75f5c6b"
 
 _FIELDS: dict[str, type | tuple[type, ...]] = {
     "id": int,

@@ -75,7 +75,7 @@ def test_malformed_rows_are_one_line_errors_naming_the_row(
         read_rows(_write(tmp_path, rows))
     text = str(error.value)
     assert "\n" not in text
-    assert f"row 3" in text and message in text
+    assert "row 3" in text and message in text
     assert str(tmp_path / "bad.json") in text
 
 
