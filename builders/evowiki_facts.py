@@ -9,7 +9,8 @@ coarse precision counts at its earliest day, so ``2024`` is 2024-01-01):
 
 * a statement is *new* when its date is after the cut-off; *known* otherwise (undated statements are known);
 * a known statement *ends after* the cut-off when its end time P582 is after the cut-off;
-* **uncharted**: no known statement (every value began after the cut-off);
+* **uncharted**: no known statement (every value began after the cut-off), or the subject itself was born or
+  founded (P569 / P571) after the cut-off;
 * **evolved**: some known statement, and some new statement or some known statement that ends after the cut-off;
 * **stable**: every statement is known and none ends after the cut-off.
 
@@ -38,6 +39,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import hashlib
 from collections.abc import Iterable, Sequence
@@ -232,14 +234,36 @@ def diff_facts(
     return facts, changes
 
 
+#: properties whose date says when an entity began to exist: date of birth, inception
+BEGINNING = ("P569", "P571")
+
+
+def begins_after(entity: Entity, cutoff: datetime.date) -> bool:
+    """Whether the entity was born / founded after ``cutoff`` (then every fact of it is new)."""
+    for s in truthy(entity.statements):
+        if s.property in BEGINNING and s.value_type == "time":
+            try:
+                if WikidataTime(s.value, 11).start() > cutoff:
+                    return True
+            except ValueError:
+                continue
+    return False
+
+
 def cutoff_facts(entity: Entity, cutoff: datetime.date, properties: Iterable[str] | None = None) -> list[FactState]:
-    """States of every fact of one snapshot entity relative to ``cutoff``."""
+    """States of every fact of one snapshot entity relative to ``cutoff``.
+
+    An entity born or founded after the cut-off (P569 / P571) is new: all its facts are uncharted.
+    """
     wanted = set(properties) if properties is not None else None
-    return [
+    facts = [
         state_at_cutoff(group, cutoff)
         for prop, group in group_by_property(entity.statements).items()
         if (wanted is None or prop in wanted) and truthy(group)
     ]
+    if begins_after(entity, cutoff):
+        facts = [dataclasses.replace(f, state="uncharted", cutoff_values=()) for f in facts]
+    return facts
 
 
 def group_by_property(statements: Iterable[Statement]) -> dict[str, list[Statement]]:

@@ -4,7 +4,8 @@ Templates were written for this project. Each property has a question (``{s}`` =
 value is one well-defined entity, a noun phrase that lets a chain ask about it ("the spouse of {s}"): a
 multi-hop question nests the phrases, e.g. P27 then P6 gives "Who is the head of government of the country of
 citizenship of Alina Kabaeva?". A hop can only be a bridge when its fact has exactly one value in force now (the
-phrase would be ambiguous otherwise) and that value is an entity of the snapshot with a label.
+phrase would be ambiguous otherwise), that value has not ended (no former spouse), and it is an entity of the
+snapshot with a label.
 
 Example:
     >>> TEMPLATES["P6"].ask("France")
@@ -121,6 +122,7 @@ class QuestionStats:
     unsupported_facts: int = 0  # facts of properties without a template
     capped_chains: int = 0  # chains left out by max_chains_per_subject
     removed_facts: int = 0  # (two snapshots) pairs whose values were all removed
+    ended_facts: int = 0  # facts whose every value has an end time (nothing holds now): no question
     by_property: dict[str, int] = field(default_factory=dict)
 
 
@@ -169,6 +171,8 @@ def _bridge(snapshot: Snapshot, facts: dict[str, dict[str, FactState]], fact: Fa
     if template is None or template.phrase is None or len(fact.current_values) != 1:
         return None
     value = fact.current_values[0]
+    if all(s.end is not None for s in fact.statements if s.value == value):
+        return None  # a value that ended (a former spouse) is no bridge
     if value not in facts or snapshot.label(value) is None:
         return None
     return value
@@ -234,6 +238,10 @@ def make_questions(
 
 def _row(snapshot: Snapshot, chain: list[Hop], name: str, cutoff: str, stats: QuestionStats) -> dict[str, Any] | None:
     last = chain[-1].fact
+    if all(s.end is not None for s in last.statements if s.value in last.current_values):
+        if len(chain) == 1:
+            stats.ended_facts += 1
+        return None  # every value has ended (a former spouse, a past office): nothing holds now
     value_type = last.statements[0].value_type
     answers = [(v, *_display(snapshot, v, value_type)) for v in last.current_values]
     labelled = [(v, label, aliases) for v, label, aliases in answers if label is not None]

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import orjson
-from knowbench.datasets_src.evowiki.dumpio import PathLike, as_paths, iter_documents
 
+from knowbench.datasets_src.evowiki.dumpio import PathLike, as_paths, iter_documents
 from knowbench.progress import make_progress
 
 

@@ -38,7 +38,6 @@ from knowbench.datasets_src.evowiki.dumpio import (
     iter_raw,
 )
 from knowbench.datasets_src.evowiki.types import Entity, Statement, WikidataTime
-
 from knowbench.errors import SourceFormatError
 
 START, END, POINT_IN_TIME = "P580", "P582", "P585"

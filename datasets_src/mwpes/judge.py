@@ -155,6 +155,8 @@ def extract_answer(text: str, kind: str = "number") -> Extraction:
         letters = [next(g for g in m.groups() if g) for m in _LAST_LETTER.finditer(text)]
         return Extraction(letters[-1], "last-letter") if letters else Extraction(None, "none")
     if span.answer is not None:
+        if to_number(span.answer) is not None:  # the whole span is one number ("-(1/3)", "$1,000.00")
+            return span
         match = NUMBER.search(span.answer.replace("\\frac", " \\frac"))
         fraction = re.search(r"\\[dt]?frac\{\d+\}\{\d+\}", span.answer)
         if fraction and (not match or fraction.start() <= match.start()):

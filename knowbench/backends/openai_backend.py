@@ -38,8 +38,13 @@ def _decode_tool_call(call: Any, index: int) -> ToolCall:
                 arguments = decoded
             else:
                 error = f"arguments must be a JSON object, got {type(decoded).__name__}: {raw[:200]!r}"
-    return ToolCall(name=function.name or "", arguments=arguments, id=call.id or f"call_{index}", raw_arguments=raw,
-                    error=error)
+    return ToolCall(
+        name=function.name or "",
+        arguments=arguments,
+        id=call.id or f"call_{index}",
+        raw_arguments=raw,
+        error=error,
+    )
 
 
 @BACKENDS.register("openai")
@@ -95,7 +100,9 @@ class OpenAIBackend(ModelBackend):
     def _first_model(self) -> str:
         models = self._request(lambda: self.client.models.list().data)
         if not models:
-            raise BackendError(f"{self.base_url}: the server lists no models; name one as {self.base_url}#MODEL")
+            raise BackendError(
+                f"{self.base_url}: the server lists no models; name one as {self.base_url}#MODEL"
+            )
         return models[0].id
 
     def _request(self, call: Any) -> Any:
@@ -104,11 +111,13 @@ class OpenAIBackend(ModelBackend):
         except self._openai.APIStatusError as error:
             raise BackendError(f"{self.base_url}: HTTP {error.status_code}: {_message(error)}") from error
         except self._openai.APIConnectionError as error:
-            raise BackendError(f"{self.base_url}: cannot reach the server ({error.__class__.__name__}: {error})") from error
+            raise BackendError(
+                f"{self.base_url}: cannot reach the server ({error.__class__.__name__}: {error})"
+            ) from error
         except self._openai.OpenAIError as error:
             raise BackendError(f"{self.base_url}: {error}") from error
 
-    def _sampling(self, config: GenerationConfig, n: int) -> dict[str, Any]:
+    def _sampling(self, config: GenerationConfig, n: int, offset: int = 0) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
             "model": self.model_name,
             "max_tokens": config.max_new_tokens,
@@ -118,19 +127,21 @@ class OpenAIBackend(ModelBackend):
         if n > 1:
             kwargs["n"] = n
         if config.seed is not None:
-            kwargs["seed"] = config.seed
+            kwargs["seed"] = config.seed + offset  # refills must not repeat the first request's samples
         if config.stop:
             kwargs["stop"] = list(config.stop)
         return kwargs
 
     def _fill(self, request: Any, config: GenerationConfig) -> list[Completion]:
-        """Call ``request(n)`` until ``config.n`` completions are collected."""
+        """Call ``request(n, offset)`` until ``config.n`` completions are collected."""
         completions: list[Completion] = []
         while len(completions) < config.n:
             missing = config.n - len(completions)
-            got = request(missing)
+            got = request(missing, len(completions))
             if not got:
-                raise BackendError(f"{self.base_url}: the server returned no choices for model {self.model_name!r}")
+                raise BackendError(
+                    f"{self.base_url}: the server returned no choices for model {self.model_name!r}"
+                )
             completions.extend(got[:missing])
         return completions
 
@@ -151,8 +162,8 @@ class OpenAIBackend(ModelBackend):
         config: GenerationConfig,
         tools: list[dict[str, Any]] | None = None,
     ) -> list[list[Completion]]:
-        def request(messages: list[dict[str, Any]], n: int) -> list[Completion]:
-            kwargs = self._sampling(config, n)
+        def request(messages: list[dict[str, Any]], n: int, offset: int) -> list[Completion]:
+            kwargs = self._sampling(config, n, offset)
             if tools:
                 kwargs["tools"] = tools
             response = self._request(lambda: self.client.chat.completions.create(messages=messages, **kwargs))
@@ -180,13 +191,16 @@ class OpenAIBackend(ModelBackend):
             return out
 
         return self._run(
-            [lambda m=messages: self._fill(lambda n: request(m, n), config) for messages in conversations]
+            [
+                lambda m=messages: self._fill(lambda n, o: request(m, n, o), config)
+                for messages in conversations
+            ]
         )
 
     def complete(self, prompts: list[str], config: GenerationConfig) -> list[list[Completion]]:
-        def request(prompt: str, n: int) -> list[Completion]:
+        def request(prompt: str, n: int, offset: int) -> list[Completion]:
             response = self._request(
-                lambda: self.client.completions.create(prompt=prompt, **self._sampling(config, n))
+                lambda: self.client.completions.create(prompt=prompt, **self._sampling(config, n, offset))
             )
             usage = response.usage
             return [
@@ -199,7 +213,9 @@ class OpenAIBackend(ModelBackend):
                 for choice in response.choices or []
             ]
 
-        return self._run([lambda p=prompt: self._fill(lambda n: request(p, n), config) for prompt in prompts])
+        return self._run(
+            [lambda p=prompt: self._fill(lambda n, o: request(p, n, o), config) for prompt in prompts]
+        )
 
     def close(self) -> None:
         self.client.close()

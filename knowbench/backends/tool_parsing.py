@@ -42,7 +42,11 @@ def _decode_arguments(value: Any) -> tuple[dict[str, Any], str, str]:
         try:
             decoded = json.loads(value)
         except json.JSONDecodeError as error:
-            return {}, value, f"arguments are not valid JSON ({error.msg} at char {error.pos}): {value[:200]!r}"
+            return (
+                {},
+                value,
+                f"arguments are not valid JSON ({error.msg} at char {error.pos}): {value[:200]!r}",
+            )
         if isinstance(decoded, dict):
             return decoded, value, ""
         return {}, value, f"arguments must be a JSON object, got {type(decoded).__name__}: {value[:200]!r}"
@@ -60,7 +64,9 @@ def _call_from_object(obj: Any, index: int) -> ToolCall | None:
     if "arguments" not in obj and "parameters" not in obj:
         return None
     arguments, raw, error = _decode_arguments(obj.get("arguments", obj.get("parameters")))
-    return ToolCall(name=name.strip(), arguments=arguments, id=f"call_{index}", raw_arguments=raw, error=error)
+    return ToolCall(
+        name=name.strip(), arguments=arguments, id=f"call_{index}", raw_arguments=raw, error=error
+    )
 
 
 def _json_objects(text: str) -> list[tuple[int, int, Any]]:

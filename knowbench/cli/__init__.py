@@ -18,6 +18,7 @@ _COMMAND_MODULES = [
     "knowbench.cli.hub",
     "knowbench.cli.toolhop",
     "knowbench.cli.toolhop_eval",
+    "knowbench.cli.toolhop_check",
     "knowbench.cli.mwpes",
     "knowbench.cli.cluster",
     "knowbench.cli.evowiki",

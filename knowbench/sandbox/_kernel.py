@@ -71,11 +71,21 @@ def set_parent_death_signal(signal_number: int) -> bool:
 
 
 def unshare_network() -> bool:
-    """Move this process into a new, empty network namespace (as root, or through a user namespace)."""
+    """Move this process into a new, empty network namespace (as root, or through a user namespace that maps
+    the user's own uid and gid onto themselves)."""
     clone_newnet, clone_newuser = 0x40000000, 0x10000000
     if _libc.unshare(clone_newnet) == 0:
         return True
-    return _libc.unshare(clone_newuser | clone_newnet) == 0
+    uid, gid = os.getuid(), os.getgid()
+    if _libc.unshare(clone_newuser | clone_newnet) != 0:
+        return False
+    for name, text in (("uid_map", f"{uid} {uid} 1"), ("setgroups", "deny"), ("gid_map", f"{gid} {gid} 1")):
+        try:
+            with open(f"/proc/self/{name}", "w") as handle:
+                handle.write(text)
+        except OSError:
+            pass
+    return True
 
 
 def landlock_abi() -> int:
@@ -129,10 +139,24 @@ def landlock_restrict(ruleset_fd: int) -> bool:
     """Enforce a ruleset on this process (needs ``no_new_privs``); irreversible."""
     if ruleset_fd < 0:
         return False
-    return _libc.syscall(SYS_LANDLOCK_RESTRICT_SELF, ctypes.c_int(ruleset_fd), ctypes.c_uint32(0)) == 0
+    return _libc.syscall(SYS_LANDLOCK_RESTRICT_SELF, ruleset_fd, 0) == 0
 
 
-def seccomp_program() -> ctypes.Array[ctypes.c_char] | None:
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+class SeccompProgram:
+    """A BPF program ready to install (built once in the worker, installed in every forked child)."""
+
+    def __init__(self, instructions: list[tuple[int, int, int, int]]) -> None:
+        raw = b"".join(struct.pack("=HBBI", *ins) for ins in instructions)
+        self.buffer = ctypes.create_string_buffer(raw, len(raw))
+        self.fprog = _SockFprog(len(instructions), ctypes.addressof(self.buffer))
+        self.address = ctypes.addressof(self.fprog)
+
+
+def seccomp_program() -> SeccompProgram | None:
     """The BPF program denying the dangerous system calls on this machine, or None for an unknown machine."""
     arch = _ARCHES.get(platform.machine())
     if arch is None:
@@ -152,23 +176,21 @@ def seccomp_program() -> ctypes.Array[ctypes.c_char] | None:
     for index, number in enumerate(numbers):  # on a match jump to the deny at the end
         program.append((jeq, n - index, 0, number))
     program += [(ret, 0, 0, SECCOMP_RET_ALLOW), (ret, 0, 0, deny)]
-    return ctypes.create_string_buffer(b"".join(struct.pack("=HBBI", *ins) for ins in program), 8 * len(program))
+    return SeccompProgram(program)
 
 
-def seccomp_apply(program: ctypes.Array[ctypes.c_char] | None) -> bool:
+def seccomp_apply(program: SeccompProgram | None) -> bool:
     """Install a program from :func:`seccomp_program` on this process (needs ``no_new_privs``); irreversible."""
     if program is None:
         return False
+    return _libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, program.address, 0, 0) == 0
 
-    class SockFprog(ctypes.Structure):
-        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
-    fprog = SockFprog(len(program) // 8, ctypes.addressof(program))
-    return _libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(fprog), 0, 0) == 0
+# _LINUX_CAPABILITY_VERSION_3 for this process; two __user_cap_data_struct, all zero
+_CAP_HEADER = ctypes.create_string_buffer(struct.pack("=Ii", 0x20080522, 0), 8)
+_CAP_DATA = ctypes.create_string_buffer(bytes(24), 24)
 
 
 def drop_capabilities() -> bool:
     """Empty the effective, permitted and inheritable capability sets (a root process keeps uid 0, loses power)."""
-    header = struct.pack("=Ii", 0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
-    data = bytes(24)  # two __user_cap_data_struct, all zero
-    return _libc.capset(ctypes.create_string_buffer(header, 8), ctypes.create_string_buffer(data, 24)) == 0
+    return _libc.capset(_CAP_HEADER, _CAP_DATA) == 0

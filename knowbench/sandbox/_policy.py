@@ -15,7 +15,7 @@ from typing import Any
 # any event starting with one of these is refused outright
 REFUSED_PREFIXES = (
     "socket.", "subprocess.", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty",
-    "os.kill", "os.killpg", "os.setuid", "os.setgid", "signal.", "ctypes.", "pty.", "gc.get_", "sys._getframe",
+    "os.kill", "os.killpg", "os.setuid", "os.setgid", "signal.", "ctypes.", "pty.", "gc.",
     "sys._current_frames", "sys.addaudithook", "sys.setprofile", "sys.settrace", "sys.remote_exec",
     "os.symlink", "os.link", "os.add_dll_directory", "os.startfile", "winreg.", "webbrowser.", "urllib.",
     "http.", "ftplib.", "smtplib.", "poplib.", "imaplib.", "nntplib.", "telnetlib.", "mmap.", "fcntl.",
@@ -27,12 +27,11 @@ REFUSED_MODULES = frozenset({
     "ctypes", "_ctypes", "cffi", "socket", "_socket", "ssl", "_ssl", "select", "selectors", "subprocess",
     "_posixsubprocess", "multiprocessing", "_multiprocessing", "concurrent", "signal", "_signal", "gc", "pty",
     "tty", "termios", "fcntl", "mmap", "resource", "faulthandler", "_posixshmem", "asyncio", "_asyncio",
-    "threading", "_thread", "ftplib", "smtplib", "webbrowser", "sqlite3", "_sqlite3", "pwd", "grp", "spwd",
+    "ftplib", "smtplib", "webbrowser", "sqlite3", "_sqlite3", "pwd", "grp", "spwd",
     "crypt", "_tracemalloc", "tracemalloc", "_imp", "zipimport", "marshal",
 })
-# restricted attributes (raise "object.__getattr__") that lead from a tool's frame to the sandbox's own frames
-REFUSED_ATTRIBUTES = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame", "f_back", "f_globals", "f_locals",
-                                "f_builtins", "__globals__"})
+# attributes a tool may not replace (``object.__setattr__`` event): swapping a function's code object
+REFUSED_ATTRIBUTES = frozenset({"__code__"})
 # events whose path argument(s) must lie inside the private work folder
 PATH_EVENTS = {
     "os.chdir": (0,), "os.chmod": (0,), "os.chown": (0,), "os.mkdir": (0,), "os.remove": (0,), "os.rmdir": (0,),
@@ -63,6 +62,8 @@ def make_hook(work_dir: str, read_roots: tuple[str, ...], report_fd: int) -> Cal
         message = f"sandbox refused {event}({detail})"
         try:
             write(report_fd, (message[:300] + "\n").encode("utf-8", "replace"))
+        except BlockingIOError:  # the report pipe is full: enough has been reported
+            pass
         except OSError:  # the tool closed the report pipe: end the call, the parent reports a violation
             exit_(86)
         raise PermissionError(message)
@@ -85,7 +86,7 @@ def make_hook(work_dir: str, read_roots: tuple[str, ...], report_fd: int) -> Cal
             name = str(args[0])
             if name in refused_modules or name.split(".", 1)[0] in refused_modules:
                 refuse(event, name)
-        elif event == "object.__getattr__" or event == "object.__setattr__" and len(args) > 1:
+        elif event == "object.__setattr__" and len(args) > 1:
             if args[1] in refused_attributes:
                 refuse(event, str(args[1]))
         elif event == "open":

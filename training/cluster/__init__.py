@@ -14,7 +14,11 @@ from knowbench.training.cluster.embedders import EMBEDDERS, SentenceTransformerE
 from knowbench.training.cluster.labelling import LABELLERS, ClassTfidfLabeller
 from knowbench.training.cluster.models import CLUSTERERS, REDUCERS
 from knowbench.training.cluster.pipeline import ClusterResult, ErrorClusterPipeline
-from knowbench.training.cluster.samples import ErrorSample, errors_from_gsm8k_example_solutions, load_error_samples
+from knowbench.training.cluster.samples import (
+    ErrorSample,
+    errors_from_gsm8k_example_solutions,
+    load_error_samples,
+)
 from knowbench.training.cluster.taxonomy import Category, Taxonomy
 
 __all__ = [

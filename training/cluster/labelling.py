@@ -73,7 +73,7 @@ class ClassTfidfLabeller:
             out[c] = [str(vocabulary[i]) for i in top if row[i] > 0]
         return out
 
-    def name(self, keywords: list[str], examples: Sequence[str]) -> str:
+    def name_for(self, keywords: list[str], examples: Sequence[str]) -> str:
         return " / ".join(keywords[: self.name_words]) or "unnamed"
 
 
@@ -98,7 +98,7 @@ class LLMNamer(ClassTfidfLabeller):
         self.backend = backend
         self.max_new_tokens = max_new_tokens
 
-    def name(self, keywords: list[str], examples: Sequence[str]) -> str:  # type: ignore[override]
+    def name_for(self, keywords: list[str], examples: Sequence[str]) -> str:  # type: ignore[override]
         from knowbench.backends import GenerationConfig, load_backend
 
         if isinstance(self.backend, str):
@@ -108,7 +108,7 @@ class LLMNamer(ClassTfidfLabeller):
         completion = self.backend.chat([[{"role": "user", "content": prompt}]],
                                        GenerationConfig(max_new_tokens=self.max_new_tokens))[0][0]
         text = completion.text.strip().split("\n")[0].strip(" \"'.")
-        return text[:80] or super().name(keywords, examples)
+        return text[:80] or super().name_for(keywords, examples)
 
 
 def make_labeller(spec: str | Any, **options: Any) -> Any:

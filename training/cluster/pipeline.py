@@ -52,7 +52,7 @@ class ClusterResult:
 
 def category_name(keywords: list[str], kinds: Counter[str], labeller: Any, examples: Sequence[str]) -> str:
     """The labeller's name, led by the analyzer's error kind when most members share one."""
-    base = labeller.name(keywords, examples)
+    base = labeller.name_for(keywords, examples)
     if kinds:
         kind, count = kinds.most_common(1)[0]
         if kind and count > 0.5 * sum(kinds.values()):

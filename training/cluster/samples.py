@@ -16,7 +16,6 @@ import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from knowbench.errors import SourceFormatError
@@ -59,56 +58,24 @@ class ErrorSample:
         return model_size(self.model)
 
 
-# column names of the MWPES features, with the alternatives accepted while the schema settles
-_COLUMNS = {
-    "sample_id": ("sample_id", "id"),
-    "question": ("question",),
-    "gold_solution": ("gold_solution", "solution_gold", "reference_solution"),
-    "gold_answer": ("gold_answer", "answer_gold", "gold"),
-    "solution": ("solution", "model_solution", "output", "completion"),
-    "answer": ("extracted_answer", "predicted_answer", "prediction", "answer"),
-    "model": ("model",),
-    "dataset": ("dataset",),
-    "problem_id": ("problem_id",),
-    "strategy": ("strategy",),
-}
-
-
-def sample_from_row(row: Mapping[str, Any], where: str = "row") -> ErrorSample:
-    """An :class:`ErrorSample` from one MWPES row (a dict as ``datasets`` returns it)."""
-    values: dict[str, str] = {}
-    for name, candidates in _COLUMNS.items():
-        for column in candidates:
-            if column in row and row[column] is not None:
-                values[name] = str(row[column])
-                break
-        else:
-            if name in ("sample_id", "question", "solution", "model"):
-                raise SourceFormatError("mwpes", where, f"missing column {name!r} (have {sorted(row)})")
-            values[name] = ""
-    extra = {k: v for k, v in row.items() if k not in {c for cs in _COLUMNS.values() for c in cs}}
-    return ErrorSample(**values, extra=extra)
+def sample_from_mwpes(row: Any) -> ErrorSample:
+    """An :class:`ErrorSample` from a :class:`knowbench.loaders.mwpes.MWPESRow`."""
+    return ErrorSample(
+        sample_id=row.sample_id, question=row.question, gold_solution=row.gold_solution or "",
+        gold_answer=row.gold_answer or "", solution=row.solution, answer=row.extracted_answer or "",
+        model=row.model, dataset=row.dataset, problem_id=row.problem_id, strategy=row.strategy or "",
+        extra={"duplicates": row.duplicates, "level": row.level, "type": row.type, "options": list(row.options)},
+    )
 
 
 def load_error_samples(
-    data: str | os.PathLike[str], config: str = "all", split: str | None = None, limit: int | None = None
+    data: str | os.PathLike[str], config: str = "all", limit: int | None = None
 ) -> list[ErrorSample]:
-    """The wrong solutions of a built MWPES folder (or Hub repo id), read through :func:`knowbench.loaders.load`."""
-    from knowbench.loaders import load, read_folder
+    """The wrong solutions of a built MWPES folder (or Hub repo id), read through :mod:`knowbench.loaders`."""
+    from knowbench.loaders.mwpes import load_rows
 
-    path = Path(data)
-    if path.exists():
-        info = read_folder(path)
-        if config not in info.configs:
-            config = info.configs[0]
-        splits = [s.split for s in info.splits if s.config == config]
-        if split is None and splits:
-            split = splits[0]
-    loaded = load("mwpes", data, config=config, split=split)
-    if split is None:  # a DatasetDict: take its first split
-        loaded = loaded[next(iter(loaded))]
-    rows = loaded if limit is None else loaded.select(range(min(limit, len(loaded))))
-    return [sample_from_row(row, f"{config}/{split} row {i}") for i, row in enumerate(rows)]
+    rows = load_rows(data, config)
+    return [sample_from_mwpes(row) for row in (rows if limit is None else rows[:limit])]
 
 
 _GSM8K_MODELS = ("6b_finetuning", "6b_verification", "175b_finetuning", "175b_verification")
@@ -141,14 +108,14 @@ def errors_from_gsm8k_example_solutions(path: str | os.PathLike[str]) -> Iterato
                 continue
             size, strategy = key.split("_")
             yield ErrorSample(
-                sample_id=f"gsm8k/{number - 1}/gpt3-{size}-{strategy}",
+                sample_id=f"gsm8k/test-{number - 1}/gpt3-{size}/{strategy}/0",
                 question=record["question"],
                 gold_solution=record["ground_truth"],
                 gold_answer=final_answer(record["ground_truth"]),
                 solution=entry["solution"],
                 answer=final_answer(entry["solution"]),
-                model=f"gpt3-{size}-{strategy}",
+                model=f"gpt3-{size}",
                 dataset="gsm8k",
-                problem_id=str(number - 1),
+                problem_id=f"test-{number - 1}",
                 strategy=strategy,
             )

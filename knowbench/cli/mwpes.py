@@ -1,0 +1,107 @@
+"""``knowbench collect mwp``, ``knowbench ingest mwp`` and ``knowbench build mwpes``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from knowbench.cli.apps import build_app, collect_app, ingest_app
+
+console = Console(stderr=True)
+
+
+@collect_app.command("mwp")
+def collect_mwp(
+    dataset: Annotated[str, typer.Option("--dataset", help="gsm8k, svamp, asdiv, aqua or math.")],
+    backend: Annotated[str, typer.Option("--backend", help="Model backend spec, e.g. transformers:smollm2.")],
+    out: Annotated[Path, typer.Option("--out", help="Run folder (created, or resumed when it holds this run).")],
+    strategy: Annotated[str, typer.Option("--strategy", help="greedy or sample.")] = "greedy",
+    temperature: Annotated[float, typer.Option("--temperature", help="Sampling temperature (0 for greedy).")] = 0.0,
+    top_p: Annotated[float, typer.Option("--top-p", help="Nucleus sampling threshold.")] = 1.0,
+    samples: Annotated[int, typer.Option("--samples", help="Samples per problem (1 for greedy).")] = 1,
+    limit: Annotated[int | None, typer.Option("--limit", help="Only the first N problems.")] = None,
+    few_shot: Annotated[int, typer.Option("--few-shot", help="Worked exemplars before the problem (0-4).")] = 0,
+    max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", help="Generation budget per sample.")] = 512,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Problems per backend call.")] = 8,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of sampled runs.")] = 0,
+    source: Annotated[
+        Path | None, typer.Option("--source", help="Local source file; omit to download from the Hub (or reuse the run's problems).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+) -> None:
+    """Generate, judge and log solutions; a killed run resumes from where it stopped.
+
+    Example: knowbench collect mwp --dataset gsm8k --backend transformers:smollm2 --strategy greedy --limit 20 --out runs/smol
+    """
+    from knowbench.backends import load_backend
+    from knowbench.builders.base import SourceInfo
+    from knowbench.datasets_src.mwpes import read_problems
+    from knowbench.datasets_src.mwpes.collect import CollectConfig, collect
+    from knowbench.datasets_src.mwpes.runs import read_run
+    from knowbench.io import sha256_file
+
+    config = CollectConfig(
+        dataset=dataset, backend=backend, strategy=strategy, temperature=temperature, top_p=top_p, samples=samples,
+        max_new_tokens=max_new_tokens, few_shot=few_shot, limit=limit, batch_size=batch_size, seed=seed,
+    )
+    if source is not None:
+        problems = read_problems(dataset, source)
+        info = SourceInfo(uri=source.name, sha256=sha256_file(source), size_bytes=source.stat().st_size)
+    elif (out / "config.json").exists():
+        run = read_run(out)
+        problems = list(run.problems.values())
+        info = SourceInfo(**run.config["source"]) if run.config.get("source") else None
+    else:
+        from knowbench.datasets_src.mwpes.download import download
+
+        problems, info = download(dataset)
+    model = load_backend(backend, batch_size=batch_size) if backend.startswith("transformers:") else load_backend(backend)
+    try:
+        report = collect(problems, config, out, model, source=info, show_progress=not quiet)
+    finally:
+        model.close()
+    console.print(
+        f"{out}: {report.already_done + report.added:,}/{report.total:,} samples ({report.added:,} new, "
+        f"{report.samples_per_second:.2f} samples/s); wrong among new: {report.wrong:,}"
+    )
+
+
+@ingest_app.command("mwp")
+def ingest_mwp(
+    solutions: Annotated[Path, typer.Option("--solutions", help="Published solutions file.")],
+    out: Annotated[Path, typer.Option("--out", help="Run folder to write.")],
+    fmt: Annotated[str, typer.Option("--format", help="gsm8k-example-solutions")] = "gsm8k-example-solutions",
+) -> None:
+    """Turn published model solutions into a run folder, judged by knowbench's judge.
+
+    Example: knowbench ingest mwp --solutions example_model_solutions.jsonl --format gsm8k-example-solutions --out runs/gpt3
+    """
+    from knowbench.datasets_src.mwpes.ingest import ingest
+
+    counts = ingest(solutions, out, fmt)
+    console.print(
+        f"{out}: {counts['samples']:,} solutions, {counts['wrong']:,} wrong by knowbench's judge "
+        f"({counts['published_wrong']:,} by the published label; agreement {counts['agree'] / counts['samples']:.2%}); "
+        f"{counts['added']:,} added"
+    )
+
+
+@build_app.command("mwpes")
+def build_mwpes(
+    runs: Annotated[list[Path], typer.Option("--runs", help="Run folders (repeat --runs, or list several).")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write (replaced atomically).")],
+) -> None:
+    """Build the MWPES error dataset from collection/ingest runs.
+
+    Example: knowbench build mwpes --runs runs/gpt3 --runs runs/smol --out out/mwpes
+    """
+    from knowbench.builders import get_builder
+    from knowbench.builders.writer import build_to_folder
+
+    report = build_to_folder(get_builder("mwpes", runs=tuple(runs)), out, show_progress=True)
+    for split in report.splits:
+        console.print(f"{split.config}/{split.split}: {split.num_examples:,} rows")
+    console.print(f"wrote {report.path}")
