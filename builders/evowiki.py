@@ -14,7 +14,6 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import datetime
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,7 +35,13 @@ from knowbench.builders.evowiki_facts import (
     parse_date,
 )
 from knowbench.builders.evowiki_questions import TEMPLATES, QuestionStats, make_questions
-from knowbench.builders.evowiki_retrieval import RETRIEVERS, Passage, fact_passages, retrieve, wikipedia_passages
+from knowbench.builders.evowiki_retrieval import (
+    RETRIEVERS,
+    Passage,
+    fact_passages,
+    retrieve,
+    wikipedia_passages,
+)
 from knowbench.errors import ConfigError
 from knowbench.io import sha256_file
 
@@ -66,10 +71,10 @@ class EvoWikiConfig(BuilderConfig):
     build whose entities did not change.
 
     Example:
-        >>> EvoWikiConfig(wikidata=("a.json",), cutoff="2024-13-01")
+        >>> EvoWikiConfig(wikidata=(), cutoff="2024-06-01")
         Traceback (most recent call last):
         ...
-        knowbench.errors.ConfigError: cutoff must be YYYY-MM-DD, got cutoff='2024-13-01'
+        knowbench.errors.ConfigError: wikidata must name at least one file or folder, got wikidata=()
     """
 
     wikidata: tuple[Path, ...] = ()
@@ -272,15 +277,17 @@ class EvoWikiBuilder(DatasetBuilder[EvoWikiConfig]):
     # -- provenance and card ----------------------------------------------------------------------------------
 
     def sources(self) -> list[SourceInfo]:
-        infos = []
-        for role, paths in (("wikidata", self.config.wikidata), ("wikidata_old", self.config.wikidata_old),
-                            ("wikipedia", self.config.wikipedia), ("labels", self.config.labels)):
-            for path in paths:
-                files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-                for file in files:
-                    infos.append(SourceInfo(str(file), sha256_file(file), size_bytes=file.stat().st_size,
-                                            description=role))
-        return infos
+        from knowbench.builders.evowiki_retrieval import xml_files
+        from knowbench.datasets_src.evowiki.dumpio import as_paths
+
+        config = self.config
+        groups = [("wikidata", as_paths(config.wikidata)), ("wikidata_old", as_paths(config.wikidata_old)),
+                  ("labels", as_paths(config.labels)), ("wikipedia", xml_files(config.wikipedia))]
+        return [
+            SourceInfo(str(f), sha256_file(f), size_bytes=f.stat().st_size, description=role)
+            for role, files in groups
+            for f in files
+        ]
 
     def statistics(self, tables: dict[str, dict[str, pa.Table]]) -> dict[str, Any]:
         self.prepare()

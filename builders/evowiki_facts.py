@@ -306,9 +306,10 @@ class Snapshot:
     """The entities of one Wikidata snapshot (latest document per id) and the labels of everything they point to.
 
     Example:
-        >>> snap = Snapshot.from_entities([Entity("Q1", "one", None, (), 2, None, "2024-01-01T00:00:00Z", ())])
-        >>> snap.date, snap.label("Q1")
-        (datetime.date(2024, 1, 1), 'one')
+        >>> fact = Statement("Q1", "P31", "Q5", "wikibase-item", "normal", None, None, None, "Q1$a")
+        >>> snap = Snapshot.from_entities([Entity("Q1", "one", None, (), 2, None, "2024-01-01T00:00:00Z", (fact,))])
+        >>> snap.date, snap.label("Q1"), [e.id for e in snap.subjects()]
+        (datetime.date(2024, 1, 1), 'one', ['Q1'])
     """
 
     entities: dict[str, Entity]

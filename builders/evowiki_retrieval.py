@@ -183,24 +183,28 @@ def fact_passages(snapshot: Any, facts: dict[str, dict[str, Any]], templates: di
                           entity.modified)
 
 
+def xml_files(paths: Iterable[Path]) -> list[Path]:
+    """Files given, with folders expanded to their ``*.xml*`` files (sorted)."""
+    files: list[Path] = []
+    for path in map(Path, paths):
+        files.extend(sorted(p for p in path.rglob("*.xml*") if p.is_file()) if path.is_dir() else [path])
+    return files
+
+
 def wikipedia_passages(paths: Iterable[Path], at: datetime.date | None, words: int = 100) -> Iterator[Passage]:
     """Passages of the revision of every article (namespace 0, no redirect) in force at ``at`` (``None``: newest)."""
     from knowbench.datasets_src.evowiki import wikipedia
 
-    for path in paths:
-        files = sorted(p for p in Path(path).rglob("*.xml*") if p.is_file()) if Path(path).is_dir() else [Path(path)]
-        for file in files:
-            for page in wikipedia.iter_pages(file, namespaces={0}):
-                if page.redirect:
-                    continue
-                revision = wikipedia.revision_at(page, at) if at else page.latest()
-                if revision is None or not revision.text:
-                    continue
-                text = wikipedia.clean_text(revision.text)
-                stamp = revision.timestamp.isoformat().replace("+00:00", "Z")
-                for passage in wikipedia.passages(page.title, text, max_words=words):
-                    yield Passage(_passage_id("wp", page.title, str(revision.id), str(passage.index)), page.title,
-                                  passage.section, passage.text, "wikipedia", None, stamp)
+    for file in xml_files(paths):
+        for page in wikipedia.iter_pages(file, namespaces={0}):
+            revision = wikipedia.revision_at(page, at) if at else page.latest()
+            if page.redirect or revision is None or not revision.text:
+                continue
+            text = wikipedia.clean_text(revision.text)
+            stamp = revision.timestamp.isoformat().replace("+00:00", "Z")
+            for passage in wikipedia.passages(page.title, text, max_words=words):
+                yield Passage(_passage_id("wp", page.title, str(revision.id), str(passage.index)), page.title,
+                              passage.section, passage.text, "wikipedia", None, stamp)
 
 
 def retrieve(

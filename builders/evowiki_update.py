@@ -2,8 +2,9 @@
 
 The folder's ``provenance.json`` holds the options of its build. The update
 
-1. lists the entities the folder tracks (its subjects, and with ``neighbours`` the entities their facts point to,
-   which may become new subjects) and fetches them with ``wbgetentities`` through
+1. lists the entities the folder tracks (its subjects, and with ``neighbours`` the entities their facts of
+   properties with question templates point to, which may become new subjects: each update grows the graph by
+   one ring) and fetches them with ``wbgetentities`` through
    :class:`~knowbench.datasets_src.evowiki.api.WikidataClient` (with ``recent_changes`` only the ids that
    ``list=recentchanges`` reports since the date);
 2. keeps the fetched entities modified on or after ``since`` whose fingerprint (labels, sitelinks, statements)
@@ -83,7 +84,10 @@ def update_folder(
     snapshot = Snapshot.read(options["wikidata"], options.get("language", "en"))
     tracked = [e.id for e in snapshot.subjects()]
     if neighbours:
-        tracked += [s.value for e in snapshot.subjects() for s in e.statements if s.value_type == "wikibase-item"]
+        from knowbench.builders.evowiki_questions import TEMPLATES
+
+        tracked += [s.value for e in snapshot.subjects() for s in e.statements
+                    if s.value_type == "wikibase-item" and s.property in TEMPLATES]
     tracked = list(dict.fromkeys(tracked))
     store_dir = Path(store) if store is not None else folder.parent / f"{folder.name}.updates"
     report = UpdateReport(folder, None, checked=len(tracked))

@@ -131,7 +131,19 @@ def load_rows(path_or_repo_id: str | os.PathLike[str], state: str | None = None)
         from knowbench.errors import UnknownNameError
 
         raise UnknownNameError("EvoWiki state", state, STATES)
-    return [EvoWikiRow.from_row(r) for s in states for r in load("evowiki", path_or_repo_id, s, split=QUESTION_SPLIT)]
+    return [EvoWikiRow.from_row(r) for s in states if not _empty(path_or_repo_id, s)
+            for r in load("evowiki", path_or_repo_id, s, split=QUESTION_SPLIT)]
+
+
+def _empty(path_or_repo_id: str | os.PathLike[str], config: str) -> bool:
+    """Whether a local folder's split holds no rows (``datasets`` 5.2 cannot read an empty parquet shard)."""
+    from pathlib import Path
+
+    from knowbench.loaders.folder import read_folder
+
+    if not Path(path_or_repo_id).exists():
+        return False
+    return read_folder(path_or_repo_id).rows(config, QUESTION_SPLIT) == 0
 
 
 def load_corpus(path_or_repo_id: str | os.PathLike[str]) -> dict[str, CorpusPassage]:

@@ -65,7 +65,7 @@ def _default_threads() -> int:
 
 @contextlib.contextmanager
 def open_decompressed(path: PathLike, fast: bool = True, threads: int | None = None) -> Iterator[IO[bytes]]:
-    """Open ``path`` as a binary stream with ``readline``, decompressing gzip/bzip2 (detected from magic bytes).
+    """Open ``path`` as a binary stream, decompressing gzip/bzip2 (detected from magic bytes).
 
     ``fast`` uses parallel decompression with ``threads`` threads (default: CPUs, at most 8).
     """
@@ -150,16 +150,17 @@ def iter_raw(
     line_no, offset = 0, 0
     try:
         with open_decompressed(path, fast=fast, threads=threads) as stream:
-            first = stream.readline()
+            lines = iter_lines(stream)
+            first = next(lines, b"")
             while first and not first.strip():
                 line_no, offset = line_no + 1, offset + len(first)
-                first = stream.readline()
+                first = next(lines, b"")
             if not first:
                 raise SourceFormatError(path, None, "empty file")
             head = first.lstrip()
             if head.startswith(b"[") and head.strip() != b"[":
                 # a whole JSON array on few lines: a small file, read it whole
-                data = first + stream.read()
+                data = first + b"".join(lines)
                 yield from _document_records(path, _loads_whole(path, data, fast))
                 offset += len(data)
                 return
@@ -167,7 +168,7 @@ def iter_raw(
                 offset += len(first)
                 line_no += 1
                 closed = False
-                for line in stream:
+                for line in lines:
                     line_no += 1
                     stripped = _strip_dump_line(line)
                     if stripped == b"]":
@@ -200,7 +201,7 @@ def iter_raw(
             except (orjson.JSONDecodeError, ValueError):
                 first_doc = None
             if isinstance(first_doc, dict):
-                records: Iterable[bytes] = _chain_first(first, stream)
+                records: Iterable[bytes] = _chain_first(first, lines)
                 for line in records:
                     line_no += 1
                     if line.strip():
@@ -208,19 +209,42 @@ def iter_raw(
                     offset += len(line)
                 _check_complete(path, fast, offset)
                 return
-            data = first + stream.read()
+            data = first + b"".join(lines)
             offset += len(data)
             _check_complete(path, fast, offset)
             yield from _document_records(path, _loads_whole(path, data, fast))
     except SourceFormatError:
         raise
     except (EOFError, OSError, RuntimeError, ValueError) as error:
-        raise _translate_io_error(path, offset, line_no, error) from None
+        raise _translate_io_error(path, offset, line_no + 1, error) from None
 
 
-def _chain_first(first: bytes, stream: IO[bytes]) -> Iterator[bytes]:
+def _chain_first(first: bytes, lines: Iterator[bytes]) -> Iterator[bytes]:
     yield first
-    yield from stream
+    yield from lines
+
+
+def iter_lines(stream: IO[bytes], chunk_size: int = 1 << 22) -> Iterator[bytes]:
+    """Split a binary stream into lines (each ending in ``\\n`` except possibly the last), reading big chunks.
+
+    The parallel decompressors' own ``readline`` is slow (byte-wise); big reads keep their threads busy.
+    """
+    rest = b""
+    while True:
+        chunk = stream.read(chunk_size)
+        if not chunk:
+            break
+        data = rest + chunk if rest else chunk
+        start = 0
+        while True:
+            end = data.find(b"\n", start)
+            if end < 0:
+                break
+            yield data[start : end + 1]
+            start = end + 1
+        rest = data[start:]
+    if rest:
+        yield rest
 
 
 def _loads_whole(path: Path, data: bytes, fast: bool) -> Any:

@@ -72,7 +72,7 @@ def to_number(text: str) -> Fraction | None:
     """The value of a number string: ``"1,000"``, ``"-2.5"``, ``"3/4"``, ``"$18."``, ``"25%"``, ``"-(1/3)"``,
     ``"\\frac{9}{7}"``; ``None`` when it is not one number."""
     s = text.strip().replace("$", "").replace("\\!", "").replace("\\,", "").replace("\\%", "").rstrip("%. ")
-    s = re.sub(r"\\[dt]?frac\{([^{}]+)\}\{([^{}]+)\}", r"(\1)/(\2)", s)
+    s = re.sub(r"\\[dt]?frac\{([^{}]+)\}\{([^{}]+)\}", r"\1/\2", s)
     s = s.replace(" ", "")
     negative = False
     while s.startswith("-") or (s.startswith("(") and s.endswith(")")):
@@ -156,7 +156,7 @@ def extract_answer(text: str, kind: str = "number") -> Extraction:
         return Extraction(letters[-1], "last-letter") if letters else Extraction(None, "none")
     if span.answer is not None:
         if to_number(span.answer) is not None:  # the whole span is one number ("-(1/3)", "$1,000.00")
-            return span
+            return Extraction(span.answer.replace("$", "").strip(), span.method)
         match = NUMBER.search(span.answer.replace("\\frac", " \\frac"))
         fraction = re.search(r"\\[dt]?frac\{\d+\}\{\d+\}", span.answer)
         if fraction and (not match or fraction.start() <= match.start()):

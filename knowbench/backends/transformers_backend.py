@@ -162,7 +162,13 @@ class TransformersBackend(ModelBackend):
     supports_tools = True
 
     def __init__(
-        self, spec: str = "smollm2", *, batch_size: int = 8, device: str = "cpu", dtype: str = "float32"
+        self,
+        spec: str = "smollm2",
+        *,
+        batch_size: int = 8,
+        device: str = "cpu",
+        dtype: str = "float32",
+        threads: int | None = None,
     ) -> None:
         try:
             import torch
@@ -172,15 +178,24 @@ class TransformersBackend(ModelBackend):
         if batch_size < 1:
             raise BackendError(f"batch_size must be >= 1, got batch_size={batch_size}")
         started = time.perf_counter()
+        if device == "cpu":
+            torch.set_num_threads(_cpu_threads(threads))
         folder, self.converted = resolve_model(spec or "smollm2")
         self.model_path = folder
         self.model_name = spec if spec in KNOWN_MODELS else folder.name
         self.batch_size = batch_size
+        from transformers.utils import logging as hf_logging
+
+        bars = hf_logging.is_progress_bar_enabled()
+        hf_logging.disable_progress_bar()  # a cached load takes seconds; its bar is noise in every run
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(folder)
             self.model = AutoModelForCausalLM.from_pretrained(folder, dtype=getattr(torch, dtype)).to(device)
         except (OSError, ValueError) as error:
             raise BackendError(f"{folder}: could not load model: {error}") from error
+        finally:
+            if bars:
+                hf_logging.enable_progress_bar()
         self.model.eval()
         self.device = device
         self.tokenizer.padding_side = "left"
@@ -357,6 +372,21 @@ class TransformersBackend(ModelBackend):
         return Completion(
             text=text, finish_reason=finish, prompt_tokens=int(prompt_tokens), completion_tokens=count
         )
+
+
+def _cpu_threads(threads: int | None) -> int:
+    """Torch CPU threads: ``threads``, else ``$KNOWBENCH_TORCH_THREADS``, else half the cores (at least 1).
+
+    A small model gains little from many threads, and on a busy machine torch's default (all cores) spin-waits:
+    measured here on 2 shared cores, SmolLM2 generated about 10x slower with 2 threads than with 1.
+    """
+    if threads is None and os.environ.get("KNOWBENCH_TORCH_THREADS"):
+        threads = int(os.environ["KNOWBENCH_TORCH_THREADS"])
+    if threads is None:
+        threads = max(1, (os.cpu_count() or 2) // 2)
+    if threads < 1:
+        raise BackendError(f"threads must be >= 1, got threads={threads}")
+    return threads
 
 
 def _hf_tool_call(call: Any) -> dict[str, Any]:

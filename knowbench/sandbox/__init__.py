@@ -20,8 +20,8 @@ from typing import Any
 from knowbench.registry import Registry
 from knowbench.sandbox._source import ExampleCall, example_calls, find_example_calls, strip_example_usage
 from knowbench.sandbox.inprocess import InProcessSandbox
-from knowbench.sandbox.pool import ToolSandbox
 from knowbench.sandbox.interface import ERROR_KINDS, SandboxLimits, ToolResult
+from knowbench.sandbox.pool import ToolSandbox
 
 SANDBOXES: Registry[Any] = Registry("sandbox")
 SANDBOXES.add("subprocess", ToolSandbox)

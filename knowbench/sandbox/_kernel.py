@@ -20,10 +20,13 @@ import ctypes
 import os
 import platform
 import struct
+import sys
 
+LINUX = sys.platform.startswith("linux")
 _libc = ctypes.CDLL(None, use_errno=True)
-_libc.syscall.restype = ctypes.c_long
-_libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+if LINUX:
+    _libc.syscall.restype = ctypes.c_long
+    _libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
 
 PR_SET_PDEATHSIG, PR_SET_SECCOMP, PR_SET_NO_NEW_PRIVS = 1, 22, 38
 SECCOMP_MODE_FILTER = 2
@@ -67,12 +70,16 @@ _FILE_RIGHTS = _FS_EXECUTE | _FS_WRITE_FILE | _FS_READ_FILE | _FS_TRUNCATE | _FS
 
 def set_parent_death_signal(signal_number: int) -> bool:
     """Have the kernel send ``signal_number`` to this process when its parent dies."""
+    if not LINUX:
+        return False
     return _libc.prctl(PR_SET_PDEATHSIG, signal_number, 0, 0, 0) == 0
 
 
 def unshare_network() -> bool:
     """Move this process into a new, empty network namespace (as root, or through a user namespace that maps
     the user's own uid and gid onto themselves)."""
+    if not LINUX:
+        return False
     clone_newnet, clone_newuser = 0x40000000, 0x10000000
     if _libc.unshare(clone_newnet) == 0:
         return True
@@ -90,6 +97,8 @@ def unshare_network() -> bool:
 
 def landlock_abi() -> int:
     """The Landlock ABI version the kernel offers (0 when Landlock is absent or disabled)."""
+    if not LINUX:
+        return 0
     version = _libc.syscall(SYS_LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
     return max(int(version), 0)
 
@@ -132,6 +141,8 @@ def landlock_ruleset(read_paths: list[str], write_paths: list[str]) -> tuple[int
 
 
 def no_new_privs() -> bool:
+    if not LINUX:
+        return False
     return _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0
 
 
@@ -158,7 +169,7 @@ class SeccompProgram:
 
 def seccomp_program() -> SeccompProgram | None:
     """The BPF program denying the dangerous system calls on this machine, or None for an unknown machine."""
-    arch = _ARCHES.get(platform.machine())
+    arch = _ARCHES.get(platform.machine()) if LINUX else None
     if arch is None:
         return None
     audit_arch, table = arch
@@ -193,4 +204,6 @@ _CAP_DATA = ctypes.create_string_buffer(bytes(24), 24)
 
 def drop_capabilities() -> bool:
     """Empty the effective, permitted and inheritable capability sets (a root process keeps uid 0, loses power)."""
+    if not LINUX:
+        return False
     return _libc.capset(_CAP_HEADER, _CAP_DATA) == 0

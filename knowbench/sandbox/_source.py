@@ -169,6 +169,7 @@ def _calls_in(tree: ast.Module, fn_name: str, spec: ast.arguments | None, commen
 
 
 _COMMENT = re.compile(r"^\s*#+\s?(.*)$")
+_MAX_COMMENTED_CALLS, _MAX_CALL_CHARS = 20, 2000
 
 
 def _commented_code(source: str, fn_name: str) -> list[tuple[int, str]]:
@@ -185,12 +186,14 @@ def _commented_code(source: str, fn_name: str) -> list[tuple[int, str]]:
             index += 1
             continue
         first = index
-        while index < len(lines) and (match := _COMMENT.match(lines[index])):
+        while index < len(lines) and _COMMENT.match(lines[index]):
             index += 1
         run = [_COMMENT.match(line).group(1) for line in lines[first:index]]  # type: ignore[union-attr]
         text = "\n".join(run)
-        for start in (m.start() for m in re.finditer(rf"(?<![\w.]){re.escape(fn_name)}\(", text)):
-            for close in (m.end() for m in re.finditer(r"\)", text[start:])):
+        starts = [m.start() for m in re.finditer(rf"(?<![\w.]){re.escape(fn_name)}\(", text)]
+        for start in starts[:_MAX_COMMENTED_CALLS]:  # bounded work, whatever a hostile source holds
+            closes = [m.end() for m in re.finditer(r"\)", text[start : start + _MAX_CALL_CHARS])]
+            for close in closes[:_MAX_CALL_CHARS // 20]:
                 code = text[start : start + close]
                 try:
                     ast.parse(code, mode="eval")
@@ -209,7 +212,7 @@ def find_example_calls(source: str, fn_name: str, include_commented: bool = True
     """
     try:
         tree = ast.parse(source)
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
     spec = _signature(tree, fn_name)
     constants: dict[str, Any] = {}

@@ -25,9 +25,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import _kernel  # noqa: E402
-import _policy  # noqa: E402
-import _source  # noqa: E402
+import _kernel
+import _policy
+import _source
 
 del sys.path[0]
 
@@ -120,7 +120,7 @@ def _confine(state: dict, limits: dict, report_fd: int) -> dict:
     cpu = max(1, math.ceil(limits["cpu_seconds"]))
     for limit, value in (
         (resource.RLIMIT_CPU, (cpu, cpu + 1)),
-        (resource.RLIMIT_AS, (limits["memory_bytes"],) * 2),
+        (resource.RLIMIT_AS, (state["base_vm"] + limits["memory_bytes"],) * 2),
         (resource.RLIMIT_NOFILE, (limits["max_open_files"],) * 2),
         (resource.RLIMIT_FSIZE, (limits["max_file_bytes"],) * 2),
         (resource.RLIMIT_NPROC, (0, 0)),
@@ -209,10 +209,24 @@ def _child(state: dict, request: dict, code: object, result_fd: int, report_fd: 
 
 
 def _clean(work_dir: str) -> None:
+    """Empty the work folder (a tool may have left folders without permissions)."""
+
+    def unlock(function: object, path: str, _error: object) -> None:
+        try:
+            os.chmod(os.path.dirname(path), 0o700)
+            os.chmod(path, 0o700)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                os.unlink(path)
+        except OSError:
+            pass
+
     for entry in os.listdir(work_dir):
         path = os.path.join(work_dir, entry)
         if os.path.isdir(path) and not os.path.islink(path):
-            shutil.rmtree(path, ignore_errors=True)
+            os.chmod(path, 0o700)
+            shutil.rmtree(path, onerror=unlock)
         else:
             try:
                 os.unlink(path)
@@ -329,6 +343,11 @@ def main() -> None:
         "hidden_modules": [name for name in sys.modules if name.split(".", 1)[0] in _policy.REFUSED_MODULES
                            or name in ("_kernel", "_policy", "_source", "__main__")],
     }
+    try:  # memory a child starts with; the limit comes on top of it
+        with open("/proc/self/statm") as statm:
+            state["base_vm"] = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        state["base_vm"] = 0
     gc.freeze()  # forked children then never write to the worker's objects when they collect garbage
     _write_frame(proto_out, {"hello": True, "pid": os.getpid(), "landlock_abi": abi,
                              "seccomp": state["seccomp"] is not None, "network_namespace": state["netns"]})

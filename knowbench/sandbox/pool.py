@@ -55,7 +55,7 @@ class _Worker:
         self.work_dir = self.dir / "work"
         self.work_dir.mkdir(parents=True, exist_ok=True)
         config = {"work_dir": str(self.work_dir), "network_namespace": network_namespace}
-        self._log = open(self.dir / "worker.log", "ab")  # noqa: SIM115  (closed in close())
+        self._log = open(self.dir / "worker.log", "ab")
         self.process = subprocess.Popen(
             # isolated like -I (no site, no user site, no script folder on sys.path, an environment of our own)
             # but with a fixed hash seed, so set and dict orders, and thus tool outputs, repeat from run to run
@@ -198,6 +198,9 @@ class ToolSandbox:
             response = {"ok": False, "error": f"the sandbox worker {'stopped answering' if kind == 'timeout' else 'died'}"
                         f" during the call", "error_kind": kind}
             worker = self._replace(worker)
+        except BaseException:  # e.g. KeyboardInterrupt mid-call: the worker's answer would come late, replace it
+            worker = self._replace(worker)
+            raise
         finally:
             self._idle.put(worker)
         return ToolResult(

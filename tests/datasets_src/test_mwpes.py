@@ -85,7 +85,7 @@ def test_gold_solutions_judge_correct(problems: dict[str, list[Problem]]) -> Non
         assert judge(p, f"The answer is {p.gold_answer}.").correct, p.problem_id
     for p in problems["aqua"]:
         assert judge(p, p.gold_solution + f"\nThe answer is ({p.gold_answer}).").correct, p.problem_id
-    for p in problems["math"][:300]:
+    for p in problems["math"][::250]:  # 20 problems across all subjects (math-verify is slow)
         assert judge(p, p.gold_solution).correct, p.problem_id
 
 
@@ -146,29 +146,33 @@ def test_malformed_input_is_one_line_error(tmp_path: Path, name: str, content: s
     assert "\n" not in message and message.startswith(str(path)) and f": {where}" in message
 
 
-def test_published_labels_agree(shared_data: Path) -> None:
-    """The judge against OpenAI's is_correct on all 5,276 GPT-3 solutions (the figure is computed here)."""
-    total = agree = 0
-    for problem, entries in read_gsm8k_example_solutions(shared_data / "mwp_solutions/gsm8k_example_model_solutions.jsonl"):
-        for _, solution, is_correct in entries:
-            total += 1
-            agree += judge(problem, solution).correct == is_correct
-    assert total == 5276
-    assert agree / total >= 0.99
+@pytest.fixture(scope="module")
+def ingested(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, int]]:
+    out = tmp_path_factory.mktemp("ingest") / "gpt3"
+    return out, ingest(shared_data / "mwp_solutions/gsm8k_example_model_solutions.jsonl", out)
 
 
-def test_ingest_matches_gsm8k_ids_and_counts(shared_data: Path, problems: dict[str, list[Problem]], tmp_path: Path) -> None:
+def test_published_labels_agree(ingested: tuple[Path, dict[str, int]]) -> None:
+    """The judge against OpenAI's is_correct on all 5,276 GPT-3 solutions (the figure is computed by ingest)."""
+    _, counts = ingested
+    assert counts["samples"] == 5276
+    assert counts["agree"] / counts["samples"] >= 0.99
+
+
+def test_ingest_matches_gsm8k_ids_and_counts(
+    shared_data: Path, problems: dict[str, list[Problem]], ingested: tuple[Path, dict[str, int]]
+) -> None:
     solutions = shared_data / "mwp_solutions/gsm8k_example_model_solutions.jsonl"
-    counts = ingest(solutions, tmp_path / "run")
+    out, counts = ingested
     labels = [e for _, es in read_gsm8k_example_solutions(solutions) for e in es]
     assert counts["samples"] == len(labels) and counts["published_wrong"] == sum(not ok for _, _, ok in labels)
-    run = read_run(tmp_path / "run")
-    assert len(run.samples) == counts["samples"]
+    run = read_run(out)
+    assert len(run.samples) == counts["samples"] == len({s["id"] for s in run.samples})
     assert sum(s["verdict"] != "correct" for s in run.samples) == counts["wrong"]
+    assert all(s["published_label"] == ok for s, (_, _, ok) in zip(run.samples, labels, strict=True))
     # same problem ids and gold as the GSM8K reader (the file is in test.jsonl order)
     by_id = {p.problem_id: p for p in problems["gsm8k"]}
     assert all(by_id[pid].question == p.question and by_id[pid].gold_answer == p.gold_answer for pid, p in run.problems.items())
-    assert ingest(solutions, tmp_path / "run")["added"] == 0  # idempotent
 
 
 def test_run_folder_refuses_another_run(tmp_path: Path) -> None:
@@ -190,6 +194,7 @@ def test_collect_config_and_prompts() -> None:
     assert len(build_messages(aqua, few_shot=4)) == 9
 
 
+@pytest.mark.slow
 def test_judge_imports_without_torch() -> None:
     import subprocess
     import sys

@@ -116,6 +116,17 @@ def test_reads_of_user_files_are_refused_and_leak_nothing(sandbox, tmp_path):
         assert "TOPSECRET" not in repr(result)
     listing = _hostile(sandbox, "import os\nreturn os.listdir(path)", ("violation",), path=str(tmp_path))
     assert "secret.txt" not in repr(listing)
+    for private in (Path(__file__), "/proc/self/environ", os.path.expanduser("~/.bash_history")):
+        _hostile(sandbox, "return open(path).read()", ("violation",), path=str(private))
+
+
+def test_hostile_source_costs_the_evaluator_little():
+    from knowbench.sandbox import find_example_calls
+
+    nested = "def f(x):\n    return x\n" + "f(" * 5000 + ")" * 5000
+    assert find_example_calls(nested, "f") == []
+    comments = "def f(x):\n    return x\n" + "# f(1) f(" * 20000 + ")" * 20000
+    assert 0 < len(find_example_calls(comments, "f")) <= 20  # bounded work, not quadratic in the comment
 
 
 def test_network_is_unreachable(sandbox, listener):

@@ -141,7 +141,7 @@ class _Sampled:
 
 @CLUSTERERS.register("hdbscan")
 class HDBSCANClusterer(_Sampled):
-    """HDBSCAN from the ``hdbscan`` package; ``min_cluster_size=None`` picks ``max(8, sqrt(n) / 2)``.
+    """HDBSCAN from the ``hdbscan`` package; ``min_cluster_size=None`` picks ``max(8, sqrt(n) / 4)``.
 
     Above ``max_fit`` rows it clusters a random sample and labels the rest by nearest neighbour (the only way to stay
     within minutes at 300,000 rows on two cores).
@@ -149,7 +149,7 @@ class HDBSCANClusterer(_Sampled):
 
     name = "hdbscan"
 
-    def __init__(self, min_cluster_size: int | None = None, min_samples: int | None = 5,
+    def __init__(self, min_cluster_size: int | None = None, min_samples: int | None = 3,
                  selection: str = "eom", max_fit: int | None = 40_000, seed: int = 0, core_dist_n_jobs: int = 1
                  ) -> None:
         self.min_cluster_size = min_cluster_size
@@ -164,7 +164,7 @@ class HDBSCANClusterer(_Sampled):
 
         if len(x) < 3:
             return np.full(len(x), -1, dtype=np.int64)
-        size = self.min_cluster_size or max(8, round(len(x) ** 0.5 / 2))
+        size = self.min_cluster_size or max(8, round(len(x) ** 0.5 / 4))
         size = max(2, min(size, len(x) - 1))
         model = hdbscan.HDBSCAN(min_cluster_size=size, min_samples=min(self.min_samples or size, len(x) - 1),
                                 cluster_selection_method=self.selection, core_dist_n_jobs=self.core_dist_n_jobs)

@@ -9,6 +9,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -40,6 +41,7 @@ class ClusterResult:
     labels: np.ndarray
     similarity: np.ndarray
     timings: dict[str, float] = field(default_factory=dict)
+    details: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def outlier_fraction_before(self) -> float:
@@ -73,11 +75,17 @@ def describe_categories(
     n_examples: int,
     version: int,
     keyword_labels: np.ndarray | None = None,
+    keyword_texts: Sequence[str] | None = None,
 ) -> None:
-    """(Re)compute centroid, size, keywords, examples and name of categories ``ids`` from their members."""
+    """(Re)compute centroid, size, keywords, examples and name of categories ``ids`` from their members.
+
+    Keywords come from ``keyword_texts`` (default: ``texts``; the pipeline passes the wrong solutions, whose words
+    say what the errors are about, while the analysis texts say what kind of error they are).
+    """
     keyword_labels = labels if keyword_labels is None else keyword_labels
+    keyword_texts = texts if keyword_texts is None else keyword_texts
     wanted = np.isin(keyword_labels, list(ids))
-    keywords = labeller.keywords(texts, np.where(wanted, keyword_labels, -1)) if len(ids) else {}
+    keywords = labeller.keywords(keyword_texts, np.where(wanted, keyword_labels, -1)) if len(ids) else {}
     for category_id in ids:
         members = np.flatnonzero(labels == category_id)
         if len(members) == 0:
@@ -92,6 +100,25 @@ def describe_categories(
         category.kinds = dict(Counter(kinds[i] for i in members if kinds[i]).most_common())
         category.name = category_name(category.keywords, Counter(category.kinds), labeller,
                                       [texts[i] for i in closest])
+
+
+def solution_text(sample: ErrorSample) -> str:
+    """The wrong solution as a reader sees it (calculator notes removed): the text keywords are taken from."""
+    return re.sub(r"<<[^<>]*>>", "", sample.solution)
+
+
+def unique_names(taxonomy: Taxonomy) -> None:
+    """Make active category names distinct: a repeated name gets its next unused keywords (or its id)."""
+    seen: dict[str, int] = {}
+    for category in sorted(taxonomy.categories, key=lambda c: (-c.size, c.id)):
+        name = category.name
+        if name in seen:
+            extra = [k for k in category.keywords if k not in name][:2]
+            name = f"{name} ({', '.join(extra)})" if extra else f"{name} #{category.id}"
+            if name in seen:
+                name = f"{name} #{category.id}"
+        category.name = name
+        seen[name] = category.id
 
 
 class ErrorClusterPipeline:
@@ -135,9 +162,11 @@ class ErrorClusterPipeline:
             for part in ("analyzer", "embedder", "reducer", "clusterer", "labeller")
         }
 
-    def analyze(self, samples: Sequence[ErrorSample]) -> tuple[list[str], list[str]]:
+    def analyze(self, samples: Sequence[ErrorSample]) -> tuple[list[str], list[str], list[dict[str, Any]]]:
+        """Texts to embed, error kinds and details (with a ``summary``) of each sample."""
         analyses = self.analyzer.analyze(list(samples))
-        return [a.text for a in analyses], [getattr(a, "kind", "") for a in analyses]
+        return ([a.text for a in analyses], [getattr(a, "kind", "") for a in analyses],
+                [dict(getattr(a, "details", {}) or {}) for a in analyses])
 
     def fit(self, samples: Sequence[ErrorSample]) -> ClusterResult:
         """Cluster ``samples`` into a fresh taxonomy (version 1)."""
@@ -150,12 +179,14 @@ class ErrorClusterPipeline:
             raise ConfigError(f"duplicate sample_id {dup!r} in the samples to cluster")
         timings: dict[str, float] = {}
         clock = time.perf_counter()
-        texts, kinds = self.analyze(samples)
+        texts, kinds, details = self.analyze(samples)
         timings["analyze_s"] = time.perf_counter() - clock
         clock = time.perf_counter()
         embeddings = _unit(np.asarray(self.embedder.embed(texts), dtype=np.float32))
         timings["embed_s"] = time.perf_counter() - clock
-        return self.fit_embeddings(samples, texts, kinds, embeddings, timings)
+        result = self.fit_embeddings(samples, texts, kinds, embeddings, timings)
+        result.details = details
+        return result
 
     def fit_embeddings(
         self, samples: Sequence[ErrorSample], texts: Sequence[str], kinds: Sequence[str], embeddings: np.ndarray,
@@ -183,8 +214,9 @@ class ErrorClusterPipeline:
             for i in range(len(order))
         ]
         sample_ids = [s.sample_id for s in samples]
+        solutions = [solution_text(s) for s in samples]
         describe_categories(taxonomy, range(len(order)), raw_labels, embeddings, texts, sample_ids, kinds,
-                            self.labeller, self.n_examples, 1)
+                            self.labeller, self.n_examples, 1, keyword_texts=solutions)
         labels, similarity = raw_labels.copy(), np.ones(len(samples), dtype=np.float32)
         outliers = np.flatnonzero(raw_labels < 0)
         if taxonomy.categories:
@@ -193,7 +225,9 @@ class ErrorClusterPipeline:
             labels[outliers] = np.where(best[outliers] >= self.reassign_threshold, assigned[outliers], -1)
             # sizes, centroids and examples from the final members; keywords from the clusterer's core members
             describe_categories(taxonomy, range(len(order)), labels, embeddings, texts, sample_ids, kinds,
-                                self.labeller, self.n_examples, 1, keyword_labels=raw_labels)
+                                self.labeller, self.n_examples, 1, keyword_labels=raw_labels,
+                                keyword_texts=solutions)
+        unique_names(taxonomy)
         timings["label_s"] = time.perf_counter() - clock
         taxonomy.history.append({
             "version": 1, "event": "initial clustering", "samples": len(samples), "categories": len(order),

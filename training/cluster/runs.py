@@ -2,7 +2,8 @@
 
 ``assignments.jsonl`` holds one line per sample: ``sample_id``, ``category`` (-1 for an outlier), ``similarity`` to
 the category centroid, ``cluster`` (the clusterer's own label before reassignment), ``dataset``, ``model``,
-``model_size``, ``problem_id``, ``kind`` (the analyzer's error kind), ``text`` (what was embedded) and ``summary``.
+``model_size``, ``problem_id``, ``kind`` (the analyzer's error kind), ``text`` (what was embedded), ``summary`` and ``solution`` (the wrong
+solution, which category keywords are taken from).
 
 Example:
     >>> distribution([{"category": 0, "model": "a"}, {"category": 1, "model": "a"}], "model")
@@ -20,7 +21,7 @@ from typing import Any
 import orjson
 
 from knowbench.io import atomic_write_bytes, atomic_write_json, read_jsonl
-from knowbench.training.cluster.pipeline import ClusterResult
+from knowbench.training.cluster.pipeline import ClusterResult, solution_text
 from knowbench.training.cluster.taxonomy import Taxonomy
 
 TAXONOMY = "taxonomy.json"
@@ -34,7 +35,8 @@ def size_bucket(size: float | None) -> str:
     return f"{size / 1e9:g}B" if size >= 1e9 else f"{size / 1e6:g}M"
 
 
-def records_from_result(result: ClusterResult, details: Sequence[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+def records_from_result(result: ClusterResult) -> list[dict[str, Any]]:
+    details = result.details
     rows = []
     for i, sample in enumerate(result.samples):
         rows.append({
@@ -49,6 +51,7 @@ def records_from_result(result: ClusterResult, details: Sequence[dict[str, Any]]
             "kind": result.kinds[i],
             "text": result.texts[i],
             "summary": (details[i].get("summary") if details else None) or result.texts[i],
+            "solution": solution_text(sample),
         })
     return rows
 

@@ -26,7 +26,7 @@ from knowbench.training.cluster.analyzers import make_analyzer
 from knowbench.training.cluster.embedders import make_embedder
 from knowbench.training.cluster.labelling import make_labeller
 from knowbench.training.cluster.models import _unit, make_clusterer, make_reducer
-from knowbench.training.cluster.pipeline import describe_categories
+from knowbench.training.cluster.pipeline import describe_categories, solution_text, unique_names
 from knowbench.training.cluster.runs import TAXONOMY, read_assignments, size_bucket, write_run
 from knowbench.training.cluster.samples import ErrorSample
 from knowbench.training.cluster.taxonomy import Category, Taxonomy
@@ -126,7 +126,8 @@ class TaxonomyUpdater:
                 "sample_id": sample.sample_id, "category": -1, "similarity": 0.0, "cluster": -1,
                 "dataset": sample.dataset, "model": sample.model, "model_size": size_bucket(sample.model_size),
                 "problem_id": sample.problem_id, "kind": analysis.kind, "text": analysis.text,
-                "summary": analysis.details.get("summary", analysis.text), "version": version,
+                "summary": analysis.details.get("summary", analysis.text), "solution": solution_text(sample),
+                "version": version,
             })
         texts = [r["text"] for r in records]
         embeddings = _unit(np.asarray(embedder.embed(texts), dtype=np.float32))
@@ -167,7 +168,9 @@ class TaxonomyUpdater:
         sample_ids = [r["sample_id"] for r in records]
         kinds = [r.get("kind", "") for r in records]
         describe_categories(taxonomy, sorted(changed), labels, embeddings, texts, sample_ids, kinds, labeller,
-                            int(taxonomy.params.get("n_examples", 3)), version)
+                            int(taxonomy.params.get("n_examples", 3)), version,
+                            keyword_texts=[r.get("solution", r["text"]) for r in records])
+        unique_names(taxonomy)
         for category in taxonomy.categories:
             if category.id in changed and category.id not in created:
                 category.lineage.append({"version": version, "event": "grew", "size": category.size})
