@@ -46,13 +46,17 @@ def _cpu_seconds(pids: list[int]) -> float:
 
 def _describe(samples: list[float], scale: float, unit: str) -> str:
     p10 = samples[len(samples) // 10]
-    return (f"median {statistics.median(samples) * scale:9.3f} {unit}  (p10 {p10 * scale:.3f}, "
-            f"min {samples[0] * scale:.3f})")
+    return (
+        f"median {statistics.median(samples) * scale:9.3f} {unit}  (p10 {p10 * scale:.3f}, "
+        f"min {samples[0] * scale:.3f})"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", help="built ToolHop folder (default: build the 70-row sample to a temp folder)")
+    parser.add_argument(
+        "--data", help="built ToolHop folder (default: build the 70-row sample to a temp folder)"
+    )
     parser.add_argument("--source", default=str(SHARED / "toolhop" / "toolhop_sample70.json"))
     parser.add_argument("--calls", type=int, default=200, help="calls per measurement")
     parser.add_argument("--workers", type=int, default=2)
@@ -71,8 +75,9 @@ def main(argv: list[str] | None = None) -> int:
             data = str(Path(scratch) / "toolhop")
             build_to_folder(get_builder("toolhop", source=args.source), data)
         rows = load_rows(data)
-        tool, arguments = next((t, calls[0]) for r in rows for t in r.tools
-                               if (calls := example_calls(t.source, t.name)))
+        tool, arguments = next(
+            (t, calls[0]) for r in rows for t in r.tools if (calls := example_calls(t.source, t.name))
+        )
         print(f"tool: {tool.name} ({len(tool.source)} chars of source), arguments {arguments}")
 
         baseline = InProcessSandbox()
@@ -85,7 +90,9 @@ def main(argv: list[str] | None = None) -> int:
             cpu_per_call = (_cpu_seconds(sandbox.worker_pids()) - cpu_before) / (args.calls + 1)
             layers = sandbox.layers()
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-        print(f"load average {load:.1f} on {os.cpu_count()} CPUs (contention inflates the sandbox's wall times)")
+        print(
+            f"load average {load:.1f} on {os.cpu_count()} CPUs (contention inflates the sandbox's wall times)"
+        )
         print(f"in-process exec + call: {_describe(inprocess, 1e6, 'µs')}")
         print(f"sandboxed call:         {_describe(sandboxed, 1e3, 'ms')}")
         print(f"CPU time per sandboxed call (evaluator + worker + child): {cpu_per_call * 1e3:.3f} ms")
@@ -97,10 +104,14 @@ def main(argv: list[str] | None = None) -> int:
         report = check_toolhop(data, workers=args.workers, rows=rows)
         elapsed = time.perf_counter() - started
         summary = report.summary
-        print(f"solvability check of {summary['rows']} rows ({summary['calls']} sandboxed calls, "
-              f"{args.workers} workers): {elapsed:.2f} s including worker start")
-        print(f"solvable rows {summary['solvable_rows']}/{summary['rows']}, failing calls {summary['calls_failed']}, "
-              f"tools without example calls {summary['tools_missing_example_calls']}/{summary['hops']}")
+        print(
+            f"solvability check of {summary['rows']} rows ({summary['calls']} sandboxed calls, "
+            f"{args.workers} workers): {elapsed:.2f} s including worker start"
+        )
+        print(
+            f"solvable rows {summary['solvable_rows']}/{summary['rows']}, failing calls {summary['calls_failed']}, "
+            f"tools without example calls {summary['tools_missing_example_calls']}/{summary['hops']}"
+        )
     return 0
 
 

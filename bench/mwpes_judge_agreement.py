@@ -17,7 +17,13 @@ from pathlib import Path
 from knowbench.datasets_src.mwpes.ingest import model_and_strategy, read_gsm8k_example_solutions
 from knowbench.datasets_src.mwpes.judge import judge, to_number
 
-DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mwp_solutions" / "gsm8k_example_model_solutions.jsonl"
+DEFAULT = (
+    Path(__file__).resolve().parents[1].parent
+    / "shared"
+    / "data"
+    / "mwp_solutions"
+    / "gsm8k_example_model_solutions.jsonl"
+)
 
 
 def published_answer(solution: str) -> str | None:
@@ -45,6 +51,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--solutions", type=Path, default=DEFAULT)
     parser.add_argument("--show", type=int, default=2, help="examples printed per disagreement class")
+    parser.add_argument("--math", type=int, default=200, help="MATH gold solutions in the self-check (0 = skip)")
     args = parser.parse_args()
     start = time.perf_counter()
     total = agree = 0
@@ -59,8 +66,14 @@ def main() -> None:
             model, strategy = model_and_strategy(key)
             by_model[(model, strategy, verdict.correct)] += 1
             answer = published_answer(solution)
-            methods[(verdict.method, "A: line differs from the extracted number"
-                     if answer is not None and answer != verdict.extracted else "")] += 1
+            methods[
+                (
+                    verdict.method,
+                    "A: line differs from the extracted number"
+                    if answer is not None and answer != verdict.extracted
+                    else "",
+                )
+            ] += 1
             if verdict.correct == is_correct:
                 agree += 1
                 continue
@@ -86,6 +99,24 @@ def main() -> None:
     for model, strategy in sorted({(m, s) for m, s, _ in by_model}):
         wrong, right = by_model[(model, strategy, False)], by_model[(model, strategy, True)]
         print(f"  {model:10s} {strategy:13s} {wrong:5d} / {wrong + right:5d}")
+    gold_self_check(args.solutions.parents[1] / "mwp", args.math)
+
+
+def gold_self_check(folder: Path, math_limit: int) -> None:
+    """Secondary check without labels: each set's own gold solution must be judged correct."""
+    from knowbench.datasets_src.mwpes import read_problems
+
+    print("gold solutions judged correct (their own final-answer formats):")
+    for name, file, limit in (("gsm8k", "gsm8k_test.jsonl", None), ("aqua", "aqua_test.json", None),
+                              ("math", "math_test.jsonl", math_limit)):
+        if limit == 0 or not (folder / file).exists():
+            continue
+        problems = read_problems(name, folder / file)
+        if limit:
+            problems = problems[:: max(1, len(problems) // limit)][:limit]
+        verdicts = [judge(p, p.gold_solution) for p in problems]
+        misses = Counter(v.label for v in verdicts if not v.correct)
+        print(f"  {name:6s} {sum(v.correct for v in verdicts):5d} / {len(verdicts):5d}  misses: {dict(misses)}")
 
 
 if __name__ == "__main__":

@@ -10,20 +10,22 @@ Types (``types.py``, fixed by CONTRACTS.md)::
 
 Wikidata (``wikidata.py``, ``dumpio.py``, ``labels.py``)::
 
-    iter_entities(paths, language="en", *, fast=True, processes=1, threads=None, kinds=None,
-                  special_values=False, batch_size=256) -> Iterator[Entity]
+    iter_entities(paths, language="en", *, fast=True, processes=1, threads=None, kinds=None, properties=None,
+                  special_values=False, block_size=1 << 20, start_method="forkserver") -> Iterator[Entity]
         # paths: one path or many; folders expand to their *.json* files. Dumps (.json/.json.gz/.json.bz2,
         # "[" + one entity per line + "]"), JSON lines, wbgetentities responses, bare entity documents.
         # Statement.value: item id "Q5"; time "+1977-00-00T00:00:00Z"; quantity amount without "+";
         # monolingual text; "lat,lon"; strings. somevalue/novalue skipped unless special_values=True.
+        # kinds={"item"} keeps items only; properties={"P39", ...} keeps only those statements (faster).
+        # Labels fall back to the "mul" language. Statement order = document order.
     iter_documents(paths, fast=True, threads=None) -> Iterator[dict]      # raw entity JSON documents
-    parse_entity(doc: dict, language="en", special_values=False) -> Entity
+    parse_entity(doc: dict, language="en", special_values=False, properties=None) -> Entity
     LabelStore.from_paths(paths, language="en") -> LabelStore   # in memory; labels-only API responses included
     SqliteLabelStore.build(paths, db_path, language="en") -> SqliteLabelStore  # on disk, one pass, atomic
     SqliteLabelStore(db_path)                                     # reopen a built store
     store.get(qid) -> str | None; store.aliases(qid) -> tuple[str, ...]; qid in store
 
-Wikipedia (``wikipedia.py``)::
+Wikipedia (``wikipedia.py``; also exported here)::
 
     iter_pages(path, backend="mwxml") -> Iterator[Page]   # export XML 0.3-0.11, plain or .bz2, all revisions
     Page(id, title, namespace, redirect, revisions: tuple[Revision, ...])
@@ -33,13 +35,17 @@ Wikipedia (``wikipedia.py``)::
     clean_text(wikitext) -> str                  # templates/refs/files/categories/markup removed, "== H ==" kept
     passages(title, text, max_words=100) -> list[Passage]   # Passage(title, section, text, index)
 
-API client (``api.py``)::
+API client (``knowbench.datasets_src.evowiki.api``; imports requests, so not re-exported here)::
 
-    WikidataClient(api_url=WIKIDATA_API, batch_size=50, user_agent=..., retries=5, backoff=0.5, timeout=30)
-    client.fetch_entities(ids, props=FULL_PROPS) -> Iterator[dict]    # wbgetentities, raw entity documents
-    client.changed_since(since: datetime, namespace=0, limit=None) -> Iterator[str]   # list=recentchanges ids
-    MediaWikiClient(api_url="https://en.wikipedia.org/w/api.php", ...).page_text(title) -> (text, timestamp)
-    fetch_entities(ids, api_url=..., props=..., batch_size=50) -> Iterator[dict]  # module-level shortcut
+    WikidataClient(api_url=WIKIDATA_API, batch_size=50, user_agent=DEFAULT_USER_AGENT, retries=5, backoff=0.5,
+                   timeout=30.0)                     # context manager; batch_size=1 for the recorded test server
+    client.fetch_entities(ids, props=FULL_PROPS) -> Iterator[dict]   # wbgetentities; feed to parse_entity /
+                                                                     # LabelStore.add_document (LABEL_PROPS)
+    client.changed_since(since, until=None, namespaces=(0,), limit=None) -> Iterator[str]  # recentchanges ids
+    client.fetch_to_file(ids, path, props=FULL_PROPS) -> int        # atomic JSON lines, readable by iter_entities
+    MediaWikiClient(api_url=WIKIPEDIA_API, ...).page_text(title, at=None) -> PageText | None
+        # PageText(title, text, timestamp, revision_id); at=date -> revision in force then
+    fetch_entities(ids, api_url=WIKIDATA_API, props=FULL_PROPS, batch_size=50) -> Iterator[dict]
 
 Errors: malformed/truncated input raises ``knowbench.errors.SourceFormatError`` naming file and line/byte;
 network failures after retries raise ``knowbench.errors.DownloadError``. The legacy 2014 Wikidata XML
@@ -50,15 +56,31 @@ from knowbench.datasets_src.evowiki.dumpio import iter_documents
 from knowbench.datasets_src.evowiki.labels import LabelLookup, LabelStore, SqliteLabelStore
 from knowbench.datasets_src.evowiki.types import Entity, Statement, WikidataTime
 from knowbench.datasets_src.evowiki.wikidata import iter_entities, parse_entity
+from knowbench.datasets_src.evowiki.wikipedia import (
+    Page,
+    Passage,
+    Revision,
+    clean_text,
+    iter_pages,
+    passages,
+    revision_at,
+)
 
 __all__ = [
     "Entity",
     "LabelLookup",
     "LabelStore",
+    "Page",
+    "Passage",
+    "Revision",
     "SqliteLabelStore",
     "Statement",
     "WikidataTime",
+    "clean_text",
     "iter_documents",
     "iter_entities",
+    "iter_pages",
     "parse_entity",
+    "passages",
+    "revision_at",
 ]

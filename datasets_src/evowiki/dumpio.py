@@ -124,10 +124,12 @@ def _check_complete(path: Path, fast: bool, total: int) -> None:
 
 def _translate_io_error(path: Path, offset: int, line: int, error: BaseException) -> SourceFormatError:
     kind = _compression(path) or "plain"
+    size = path.stat().st_size
     return SourceFormatError(
         path,
-        f"line {line} (byte {offset})",
-        f"{kind} stream ended or is corrupt: {type(error).__name__}: {error}",
+        f"line {line} (decompressed byte {offset})",
+        f"{kind} stream of {size} bytes ends early or is corrupt after the complete lines read so far "
+        f"({type(error).__name__}: {error})",
     )
 
 
@@ -138,10 +140,77 @@ def _strip_dump_line(line: bytes) -> bytes:
     return line
 
 
+@dataclass(frozen=True, slots=True)
+class RawBlock:
+    """Whole lines of a dump or JSON-lines file (about ``block_size`` bytes), for parsing in a worker process."""
+
+    path: str
+    line: int  # number of the first line in the block
+    offset: int  # byte offset of the block in the decompressed stream
+    dump: bool  # dump layout (lines end in "," and a "]" line closes the dump) rather than JSON lines
+    data: bytes
+
+
+def block_records(block: RawBlock) -> Iterator[RawRecord]:
+    """The non-blank lines of a block as :class:`RawRecord` (dump lines without their comma, no ``]``)."""
+    line_no, offset, closed = block.line, block.offset, False
+    for line in block.data.split(b"\n"):
+        stripped = _strip_dump_line(line) if block.dump else line.strip()
+        if stripped:
+            if closed:
+                raise SourceFormatError(
+                    block.path, f"line {line_no}", "data after the closing ']' of the dump"
+                )
+            if block.dump and stripped == b"]":
+                closed = True
+            else:
+                yield RawRecord(block.path, line_no, offset, stripped)
+        line_no, offset = line_no + 1, offset + len(line) + 1
+
+
+def _read_first_line(stream: IO[bytes], chunk_size: int) -> tuple[bytes, bytes, int, int]:
+    """(first non-blank line, the bytes read after it, blank lines skipped, bytes skipped)."""
+    data, skipped_lines, skipped_bytes = b"", 0, 0
+    while True:
+        cut = data.find(b"\n")
+        if cut < 0:
+            chunk = stream.read(chunk_size)
+            if not chunk:
+                return data, b"", skipped_lines, skipped_bytes
+            data += chunk
+            continue
+        line, data = data[: cut + 1], data[cut + 1 :]
+        if line.strip():
+            return line, data, skipped_lines, skipped_bytes
+        skipped_lines, skipped_bytes = skipped_lines + 1, skipped_bytes + len(line)
+
+
+def _blocks(stream: IO[bytes], pending: bytes, block_size: int) -> Iterator[bytes]:
+    """Chunks of the stream cut after their last newline (the last chunk may lack one)."""
+    while True:
+        chunk = stream.read(block_size)
+        if not chunk:
+            break
+        data = pending + chunk if pending else chunk
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            pending = data
+            continue
+        yield data[: cut + 1]
+        pending = data[cut + 1 :]
+    if pending:
+        yield pending
+
+
 def iter_raw(
-    path: PathLike, fast: bool = True, threads: int | None = None
-) -> Iterator[RawRecord | dict[str, Any]]:
-    """Yield the records of one file: :class:`RawRecord` lines for dumps and JSON lines, dicts for documents.
+    path: PathLike,
+    fast: bool = True,
+    threads: int | None = None,
+    blocks: bool = False,
+    block_size: int = 1 << 20,
+) -> Iterator[RawRecord | RawBlock | dict[str, Any]]:
+    """Yield the records of one file: :class:`RawRecord` lines (or, with ``blocks``, :class:`RawBlock` runs of
+    lines) for dumps and JSON lines, dicts for single documents.
 
     A dump line is yielded without its trailing comma. Truncated compressed input or a dump without its closing
     ``]`` raises :class:`SourceFormatError` naming the file and line/byte.
@@ -150,101 +219,67 @@ def iter_raw(
     line_no, offset = 0, 0
     try:
         with open_decompressed(path, fast=fast, threads=threads) as stream:
-            lines = iter_lines(stream)
-            first = next(lines, b"")
-            while first and not first.strip():
-                line_no, offset = line_no + 1, offset + len(first)
-                first = next(lines, b"")
-            if not first:
+            first, rest, line_no, offset = _read_first_line(stream, block_size)
+            if not first.strip():
                 raise SourceFormatError(path, None, "empty file")
             head = first.lstrip()
-            if head.startswith(b"[") and head.strip() != b"[":
-                # a whole JSON array on few lines: a small file, read it whole
-                data = first + b"".join(lines)
-                yield from _document_records(path, _loads_whole(path, data, fast))
+            dump = head.startswith(b"[") and head.strip() == b"["
+            if head.startswith(b"[") and not dump:  # a whole JSON array on few lines: a small file
+                data = first + rest + stream.read()
                 offset += len(data)
+                _check_complete(path, fast, offset)
+                yield from _document_records(path, _loads_whole(path, data, fast))
                 return
-            if head.startswith(b"["):
-                offset += len(first)
-                line_no += 1
-                closed = False
-                for line in lines:
-                    line_no += 1
-                    stripped = _strip_dump_line(line)
-                    if stripped == b"]":
-                        closed = True
-                    elif stripped:
-                        if closed:
-                            raise SourceFormatError(
-                                path, f"line {line_no}", "data after the closing ']' of the dump"
-                            )
-                        if not line.endswith(b"\n"):
-                            raise SourceFormatError(
-                                path,
-                                f"line {line_no} (byte {offset})",
-                                "file ends inside a record (truncated?)",
-                            )
-                        yield RawRecord(str(path), line_no, offset, stripped)
-                    offset += len(line)
-                if not closed:
+            if not dump:
+                if not head.startswith(b"{"):
                     raise SourceFormatError(
-                        path,
-                        f"line {line_no} (byte {offset})",
-                        "dump ends without its closing ']' (truncated?)",
+                        path, f"line {line_no + 1}", f"not JSON: starts with {head[:20]!r}"
                     )
-                _check_complete(path, fast, offset)
-                return
-            if not head.startswith(b"{"):
-                raise SourceFormatError(path, "line 1", f"not JSON: starts with {head[:20]!r}")
-            try:
-                first_doc = (orjson.loads if fast else json.loads)(first)
-            except (orjson.JSONDecodeError, ValueError):
-                first_doc = None
-            if isinstance(first_doc, dict):
-                records: Iterable[bytes] = _chain_first(first, lines)
-                for line in records:
-                    line_no += 1
-                    if line.strip():
-                        yield RawRecord(str(path), line_no, offset, line.strip())
-                    offset += len(line)
-                _check_complete(path, fast, offset)
-                return
-            data = first + b"".join(lines)
-            offset += len(data)
+                try:
+                    first_doc = (orjson.loads if fast else json.loads)(first)
+                except (orjson.JSONDecodeError, ValueError):
+                    first_doc = None
+                if not isinstance(first_doc, dict):  # one pretty-printed document (API response, entity)
+                    data = first + rest + stream.read()
+                    offset += len(data)
+                    _check_complete(path, fast, offset)
+                    yield from _document_records(path, _loads_whole(path, data, fast))
+                    return
+                rest = first + rest  # JSON lines: the first line is a record too
+            else:
+                line_no, offset = line_no + 1, offset + len(first)
+            closed = False
+            for data in _blocks(stream, rest, block_size):
+                if dump:
+                    if closed and data.strip():
+                        raise SourceFormatError(
+                            path, f"line {line_no + 1}", "data after the closing ']' of the dump"
+                        )
+                    cut = data.rfind(b"\n")
+                    newlines = data.count(b"\n")
+                    if not data.endswith(b"\n") and _strip_dump_line(data[cut + 1 :]) not in (b"]", b""):
+                        raise SourceFormatError(
+                            path,
+                            f"line {line_no + newlines + 1} (byte {offset + cut + 1})",
+                            "file ends inside a record (truncated?)",
+                        )
+                    tail = data.rstrip()
+                    closed = _strip_dump_line(tail[tail.rfind(b"\n") + 1 :]) == b"]"
+                block = RawBlock(str(path), line_no + 1, offset, dump, data)
+                if blocks:
+                    yield block
+                else:
+                    yield from block_records(block)
+                line_no, offset = line_no + data.count(b"\n"), offset + len(data)
+            if dump and not closed:
+                raise SourceFormatError(
+                    path, f"line {line_no} (byte {offset})", "dump ends without its closing ']' (truncated?)"
+                )
             _check_complete(path, fast, offset)
-            yield from _document_records(path, _loads_whole(path, data, fast))
     except SourceFormatError:
         raise
     except (EOFError, OSError, RuntimeError, ValueError) as error:
         raise _translate_io_error(path, offset, line_no + 1, error) from None
-
-
-def _chain_first(first: bytes, lines: Iterator[bytes]) -> Iterator[bytes]:
-    yield first
-    yield from lines
-
-
-def iter_lines(stream: IO[bytes], chunk_size: int = 1 << 22) -> Iterator[bytes]:
-    """Split a binary stream into lines (each ending in ``\\n`` except possibly the last), reading big chunks.
-
-    The parallel decompressors' own ``readline`` is slow (byte-wise); big reads keep their threads busy.
-    """
-    rest = b""
-    while True:
-        chunk = stream.read(chunk_size)
-        if not chunk:
-            break
-        data = rest + chunk if rest else chunk
-        start = 0
-        while True:
-            end = data.find(b"\n", start)
-            if end < 0:
-                break
-            yield data[start : end + 1]
-            start = end + 1
-        rest = data[start:]
-    if rest:
-        yield rest
 
 
 def _loads_whole(path: Path, data: bytes, fast: bool) -> Any:
@@ -269,7 +304,7 @@ def _json_error_position(data: bytes, error: BaseException) -> str:
     return f"line {line} (char {position})" if line else f"char {position}"
 
 
-def _document_records(path: Path, doc: Any) -> Iterator[dict[str, Any]]:
+def _document_records(path: Path | str, doc: Any) -> Iterator[dict[str, Any]]:
     """The entity documents inside one parsed JSON value (response, bare entity, or list of either)."""
     if isinstance(doc, list):
         for item in doc:
@@ -303,7 +338,7 @@ def decode_record(record: RawRecord, fast: bool = True) -> Iterator[dict[str, An
         raise SourceFormatError(
             record.path, f"line {record.line} (byte {record.offset})", f"malformed JSON ({error})"
         ) from None
-    yield from _document_records(Path(record.path), doc)
+    yield from _document_records(record.path, doc)
 
 
 def iter_documents(

@@ -26,13 +26,16 @@ import collections
 import multiprocessing
 import os
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from knowbench.datasets_src.evowiki.dumpio import (
     PathLike,
+    RawBlock,
     RawRecord,
     as_paths,
+    block_records,
     decode_record,
     iter_documents,
     iter_raw,
@@ -108,14 +111,18 @@ def _in_language(mapping: Any, language: str) -> str | None:
     return None
 
 
-def parse_statements(doc: dict[str, Any], special_values: bool = False) -> tuple[Statement, ...]:
-    """The statements of an entity document, in document order."""
+def parse_statements(
+    doc: dict[str, Any], special_values: bool = False, properties: frozenset[str] | None = None
+) -> tuple[Statement, ...]:
+    """The statements of an entity document, in document order (only ``properties`` when given)."""
     subject = str(doc["id"])
     claims = doc.get("claims") or doc.get("statements") or {}
     if not isinstance(claims, dict):
         return ()
     result: list[Statement] = []
     for prop, group in claims.items():
+        if properties is not None and prop not in properties:
+            continue
         for claim in group:
             snak = claim["mainsnak"]
             snaktype = snak.get("snaktype", "value")
@@ -142,7 +149,12 @@ def parse_statements(doc: dict[str, Any], special_values: bool = False) -> tuple
     return tuple(result)
 
 
-def parse_entity(doc: dict[str, Any], language: str = "en", special_values: bool = False) -> Entity:
+def parse_entity(
+    doc: dict[str, Any],
+    language: str = "en",
+    special_values: bool = False,
+    properties: frozenset[str] | None = None,
+) -> Entity:
     """Turn one entity document (dump line, API response entry, or bare document) into an :class:`Entity`."""
     if "id" not in doc:
         raise KeyError("entity document without 'id'")
@@ -163,7 +175,7 @@ def parse_entity(doc: dict[str, Any], language: str = "en", special_values: bool
         sitelinks=len(sitelinks),
         enwiki_title=str(site["title"]) if isinstance(site, dict) and "title" in site else None,
         modified=str(doc["modified"]) if doc.get("modified") else None,
-        statements=parse_statements(doc, special_values=special_values),
+        statements=parse_statements(doc, special_values=special_values, properties=properties),
     )
 
 
@@ -174,18 +186,24 @@ def _entity_type(doc: dict[str, Any]) -> str:
     return {"Q": "item", "P": "property", "L": "lexeme"}.get(str(doc["id"])[:1], "item")
 
 
-def _convert(
-    doc: dict[str, Any],
-    path: str,
-    where: str,
-    language: str,
-    special_values: bool,
-    kinds: frozenset[str] | None,
-) -> Entity | None:
-    if kinds is not None and _entity_type(doc) not in kinds:
+@dataclass(frozen=True, slots=True)
+class _Options:
+    language: str
+    special_values: bool
+    kinds: frozenset[str] | None
+    properties: frozenset[str] | None
+
+
+def _convert(doc: dict[str, Any], path: str, where: str, options: _Options) -> Entity | None:
+    if options.kinds is not None and _entity_type(doc) not in options.kinds:
         return None
     try:
-        return parse_entity(doc, language=language, special_values=special_values)
+        return parse_entity(
+            doc,
+            language=options.language,
+            special_values=options.special_values,
+            properties=options.properties,
+        )
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise SourceFormatError(
             path,
@@ -194,15 +212,15 @@ def _convert(
         ) from None
 
 
-def _parse_batch(
-    batch: list[RawRecord], fast: bool, language: str, special_values: bool, kinds: frozenset[str] | None
+def _parse_block(
+    block: RawBlock, fast: bool, options: _Options
 ) -> tuple[list[Entity], tuple[str, str | None, str] | None]:
-    """Worker: parse raw lines; errors come back as (path, where, problem) because the exception may not pickle."""
+    """Worker: parse a block of lines; errors come back as (path, where, problem) (exceptions may not pickle)."""
     out: list[Entity] = []
     try:
-        for record in batch:
+        for record in block_records(block):
             for doc in decode_record(record, fast=fast):
-                entity = _convert(doc, record.path, f"line {record.line}", language, special_values, kinds)
+                entity = _convert(doc, record.path, f"line {record.line}", options)
                 if entity is not None:
                     out.append(entity)
     except SourceFormatError as error:
@@ -210,14 +228,7 @@ def _parse_batch(
     return out, None
 
 
-def _serial(
-    paths: list[Path],
-    language: str,
-    fast: bool,
-    threads: int | None,
-    special_values: bool,
-    kinds: frozenset[str] | None,
-) -> Iterator[Entity]:
+def _serial(paths: list[Path], fast: bool, threads: int | None, options: _Options) -> Iterator[Entity]:
     for path in paths:
         for record in iter_raw(path, fast=fast, threads=threads):
             if isinstance(record, RawRecord):
@@ -226,24 +237,23 @@ def _serial(
             else:
                 docs, where = (record,), "document"
             for doc in docs:
-                entity = _convert(doc, str(path), where, language, special_values, kinds)
+                entity = _convert(doc, str(path), where, options)
                 if entity is not None:
                     yield entity
 
 
 def _parallel(
     paths: list[Path],
-    language: str,
     fast: bool,
     threads: int | None,
-    special_values: bool,
-    kinds: frozenset[str] | None,
+    options: _Options,
     processes: int,
-    batch_size: int,
+    block_size: int,
+    start_method: str,
 ) -> Iterator[Entity]:
-    context = multiprocessing.get_context("forkserver")
+    context = multiprocessing.get_context(start_method)
     pending: collections.deque[Any] = collections.deque()
-    limit = processes * 3  # batches in flight: bounds memory whatever the dump size
+    limit = processes * 3  # blocks in flight: bounds memory whatever the dump size
     with context.Pool(processes) as pool:
 
         def drain(block_until: int) -> Iterator[Entity]:
@@ -254,24 +264,15 @@ def _parallel(
                     raise SourceFormatError(*error)
 
         for path in paths:
-            batch: list[RawRecord] = []
-            for record in iter_raw(path, fast=fast, threads=threads):
-                if not isinstance(record, RawRecord):
-                    yield from drain(0)
-                    entity = _convert(record, str(path), "document", language, special_values, kinds)
-                    if entity is not None:
-                        yield entity
-                    continue
-                batch.append(record)
-                if len(batch) >= batch_size:
-                    pending.append(
-                        pool.apply_async(_parse_batch, (batch, fast, language, special_values, kinds))
-                    )
-                    batch = []
+            for item in iter_raw(path, fast=fast, threads=threads, blocks=True, block_size=block_size):
+                if isinstance(item, RawBlock):
+                    pending.append(pool.apply_async(_parse_block, (item, fast, options)))
                     yield from drain(limit)
-            if batch:
-                pending.append(pool.apply_async(_parse_batch, (batch, fast, language, special_values, kinds)))
-            yield from drain(limit)
+                    continue
+                yield from drain(0)
+                entity = _convert(item, str(path), "document", options)
+                if entity is not None:
+                    yield entity
         yield from drain(0)
 
 
@@ -283,15 +284,20 @@ def iter_entities(
     processes: int = 1,
     threads: int | None = None,
     kinds: Iterable[str] | None = None,
+    properties: Iterable[str] | None = None,
     special_values: bool = False,
-    batch_size: int = 256,
+    block_size: int = 1 << 20,
+    start_method: str = "forkserver",
 ) -> Iterator[Entity]:
     """Stream :class:`Entity` records from Wikidata files (folders expand to their ``*.json*`` files).
 
     ``fast`` selects ``orjson`` + parallel decompression (``indexed_bzip2``/``rapidgzip`` with ``threads``);
     ``fast=False`` is the plain ``json`` + ``bz2``/``gzip`` path. ``processes > 1`` parses dump lines in worker
-    processes (order is kept; at most ``3 * processes`` batches are in flight). ``kinds`` keeps only these entity
-    types (``{"item"}``, ``{"item", "property"}``); ``None`` keeps all. Malformed input raises
+    processes, ``block_size`` bytes of whole lines per task (order is kept; at most ``3 * processes`` blocks
+    are in flight, so memory stays bounded; ``start_method`` is the
+    multiprocessing start method, ``"forkserver"`` being safe in threaded programs). ``kinds`` keeps only these
+    entity types (``{"item"}``, ``{"item", "property"}``); ``properties`` keeps only the statements of these
+    properties (much less work and transfer over a full dump); ``None`` keeps all. Malformed input raises
     :class:`~knowbench.errors.SourceFormatError` naming file and line/byte.
 
     Example:
@@ -302,13 +308,16 @@ def iter_entities(
         ['Douglas Adams']
     """
     path_list = as_paths(paths)
-    kind_set = frozenset(kinds) if kinds is not None else None
+    options = _Options(
+        language=language,
+        special_values=special_values,
+        kinds=frozenset(kinds) if kinds is not None else None,
+        properties=frozenset(properties) if properties is not None else None,
+    )
     if processes <= 1:
-        yield from _serial(path_list, language, fast, threads, special_values, kind_set)
+        yield from _serial(path_list, fast, threads, options)
     else:
-        yield from _parallel(
-            path_list, language, fast, threads, special_values, kind_set, processes, batch_size
-        )
+        yield from _parallel(path_list, fast, threads, options, processes, block_size, start_method)
 
 
 def default_processes() -> int:

@@ -30,7 +30,7 @@ from knowbench.datasets_src.mwpes.schema import Problem, parse_options
 REL_TOL = 1e-6
 
 NUMBER = re.compile(
-    r"(?<![\w.])-?\s?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)(?:\s*/\s*\d+(?:\.\d+)?)?(?![\w])"
+    r"(?<![\w.])-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)(?:\s*/\s*\d+(?:\.\d+)?)?(?![\w])"
 )
 _MARKERS = [
     ("####", re.compile(r"####\s*([^\n]*)")),
@@ -38,8 +38,13 @@ _MARKERS = [
     ("answer-label", re.compile(r"(?i)\b(?:final\s+)?answer\s*[:=]\s*([^\n]*)")),
     ("a-line", re.compile(r"(?m)^\s*A\s*:\s*([^\n]*)")),
 ]
-_LETTER = re.compile(r"^\W*?\(?\b([A-E])\b\)?(?![\w'])")
-_LAST_LETTER = re.compile(r"\(([A-E])\)|\b([A-E])\)|(?i:option|choice)\s+\(?([A-E])\b")
+_LETTER = re.compile(r"^\W*?(?:(?i:option|choice)\s*)?\(?\b([A-E])\b\)?(?![\w'])")
+_LETTER_MENTIONS = [
+    re.compile(r"\b(?i:answer|ans|option|choice)\s*(?i:is)?\s*[:=.\-]*\s*(?i:option\s*)?\(?\b([A-E])\b\)?(?![\w'])"),
+    re.compile(r"\b([A-E])\)?\s+is\s+(?:the\s+)?(?:correct|right|answer)"),
+    re.compile(r"(?m)^\W*\(?([A-E])\)?[.!]?[ \t]*$"),
+    re.compile(r"\(([A-E])\)"),
+]
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,8 @@ class Extraction:
 
     answer: str | None
     method: str
+    #: where the final-answer marker starts in the solution (-1 when unknown)
+    start: int = -1
 
 
 @dataclass(frozen=True)
@@ -131,9 +138,9 @@ def final_span(text: str) -> Extraction:
                 best = (match.start(), name, match.group(1))
     boxed_at = max(text.rfind("\\boxed"), text.rfind("\\fbox"))
     if boxed_at >= 0 and (best is None or boxed_at > best[0]) and last_boxed(text) is not None:
-        return Extraction(last_boxed(text).strip(), "boxed")
+        return Extraction(last_boxed(text).strip(), "boxed", boxed_at)
     if best is not None and _clean_span(best[2]):
-        return Extraction(_clean_span(best[2]), best[1])
+        return Extraction(_clean_span(best[2]), best[1], best[0])
     return Extraction(None, "none")
 
 
@@ -145,15 +152,24 @@ def extract_answer(text: str, kind: str = "number") -> Extraction:
     """
     span = final_span(text)
     if kind == "latex":
+        if span.answer is not None and span.answer.strip("$ "):
+            return Extraction(span.answer.strip("$ "), span.method)
         return span
     if kind == "letter":
         if span.answer is not None:
             match = _LETTER.match(span.answer)
             if match:
-                return Extraction(match.group(1), span.method)
-            return span  # option text; judged against the options
-        letters = [next(g for g in m.groups() if g) for m in _LAST_LETTER.finditer(text)]
-        return Extraction(letters[-1], "last-letter") if letters else Extraction(None, "none")
+                return Extraction(match.group(1), span.method, span.start)
+        # the last option letter named anywhere ("Answer D", "C is correct", a line "B", "(E)") after the marker
+        mentions = [(m.start(), m.group(1)) for pattern in _LETTER_MENTIONS for m in pattern.finditer(text)]
+        mentions = [m for m in mentions if m[0] >= span.start]
+        if mentions:
+            start, letter = max(mentions)
+            return Extraction(letter, "last-letter", start)
+        if span.answer is not None:
+            return span  # option text, judged against the options' text and numbers
+        numbers = list(NUMBER.finditer(text))
+        return Extraction(numbers[-1].group(0), "last-number", numbers[-1].start()) if numbers else span
     if span.answer is not None:
         if to_number(span.answer) is not None:  # the whole span is one number ("-(1/3)", "$1,000.00")
             return Extraction(span.answer.replace("$", "").strip(), span.method)
@@ -173,6 +189,7 @@ def _math_verify(gold: str, answer: str) -> bool:
     from math_verify import parse, verify
 
     timeout = 5 if threading.current_thread() is threading.main_thread() else None
+    answer = answer.strip().strip("$").strip()
     gold_parsed = parse(f"$\\boxed{{{gold}}}$", parsing_timeout=timeout)
     answer_parsed = parse(f"$\\boxed{{{answer}}}$", parsing_timeout=timeout)
     if not answer_parsed:

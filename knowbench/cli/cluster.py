@@ -81,9 +81,12 @@ def cluster_update(
 
     Example: knowbench cluster update runs/gsm8k-taxonomy --data out/mwpes-new
     """
+    from knowbench.errors import RunStateError
     from knowbench.training.cluster.samples import load_error_samples
     from knowbench.training.cluster.update import TaxonomyUpdater
 
+    if not (run / "taxonomy.json").is_file():
+        raise RunStateError(f"{run}: no taxonomy.json here; create the run with `knowbench cluster mwpes` first")
     options = {"embedder": {"cache_dir": cache}} if cache is not None else None
     updater = TaxonomyUpdater(merge_threshold=merge_threshold, min_new_size=min_new_size, component_options=options)
     report = updater.update_run(run, load_error_samples(data, config), plots=plots)
@@ -123,15 +126,18 @@ def prompt_eap(
     config: Annotated[str, typer.Option("--config")] = "all",
     held_out_fraction: Annotated[float, typer.Option("--held-out", help="Share of problems held out.")] = 0.2,
     max_new_tokens: Annotated[int, typer.Option("--max-new-tokens")] = 256,
+    cache: Annotated[Path | None, typer.Option("--cache", help="Embedding cache folder.")] = None,
 ) -> None:
     """Error-aware prompting: accuracy on held-out problems with and without the errors of similar problems.
 
     Example: knowbench prompt eap --data out/mwpes --taxonomy runs/gsm8k-taxonomy --backend transformers:smollm2 --limit 20 --out runs/eap
     """
     from knowbench.training.cluster.eap import evaluate_eap
+    from knowbench.training.cluster.embedders import SentenceTransformerEmbedder
     from knowbench.training.cluster.samples import load_error_samples
 
+    embedder = SentenceTransformerEmbedder(cache_dir=cache if cache is not None else "default")
     report = evaluate_eap(load_error_samples(data, config), taxonomy, backend, out, limit=limit, k=k,
-                          held_out_fraction=held_out_fraction, max_new_tokens=max_new_tokens)
+                          held_out_fraction=held_out_fraction, max_new_tokens=max_new_tokens, embedder=embedder)
     console.print(f"{report.backend} on {report.problems} held-out problems: accuracy {report.accuracy_plain:.1%} "
                   f"plain, {report.accuracy_eap:.1%} with error-aware prompting ({report.seconds:.0f} s); wrote {out}")

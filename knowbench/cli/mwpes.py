@@ -39,7 +39,7 @@ def collect_mwp(
     from knowbench.backends import load_backend
     from knowbench.builders.base import SourceInfo
     from knowbench.datasets_src.mwpes import read_problems
-    from knowbench.datasets_src.mwpes.collect import CollectConfig, collect
+    from knowbench.datasets_src.mwpes.collect import CollectConfig, check_resumable, collect
     from knowbench.datasets_src.mwpes.runs import read_run
     from knowbench.io import sha256_file
 
@@ -47,6 +47,7 @@ def collect_mwp(
         dataset=dataset, backend=backend, strategy=strategy, temperature=temperature, top_p=top_p, samples=samples,
         max_new_tokens=max_new_tokens, few_shot=few_shot, limit=limit, batch_size=batch_size, seed=seed,
     )
+    check_resumable(out, config)
     if source is not None:
         problems = read_problems(dataset, source)
         info = SourceInfo(uri=source.name, sha256=sha256_file(source), size_bytes=source.stat().st_size)
@@ -91,17 +92,18 @@ def ingest_mwp(
 
 @build_app.command("mwpes")
 def build_mwpes(
-    runs: Annotated[list[Path], typer.Option("--runs", help="Run folders (repeat --runs, or list several).")],
+    runs: Annotated[list[Path], typer.Option("--runs", help="A run folder; repeat --runs or list more after it.")],
     out: Annotated[Path, typer.Option("--out", help="Folder to write (replaced atomically).")],
+    more_runs: Annotated[list[Path] | None, typer.Argument(help="More run folders.", show_default=False)] = None,
 ) -> None:
     """Build the MWPES error dataset from collection/ingest runs.
 
-    Example: knowbench build mwpes --runs runs/gpt3 --runs runs/smol --out out/mwpes
+    Example: knowbench build mwpes --runs runs/gpt3 runs/smol --out out/mwpes
     """
     from knowbench.builders import get_builder
     from knowbench.builders.writer import build_to_folder
 
-    report = build_to_folder(get_builder("mwpes", runs=tuple(runs)), out, show_progress=True)
+    report = build_to_folder(get_builder("mwpes", runs=(*runs, *(more_runs or ()))), out, show_progress=True)
     for split in report.splits:
         console.print(f"{split.config}/{split.split}: {split.num_examples:,} rows")
     console.print(f"wrote {report.path}")

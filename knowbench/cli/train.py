@@ -45,9 +45,10 @@ def smi_mini(
     wikipedia: list[Path] | None = typer.Option(None, help="MediaWiki export XML file(s) (default: the enwiki sample)"),
     pararel: Path | None = typer.Option(None, help="ParaRel trex_lms_vocab folder with P*.jsonl"),
     templates: Path | None = typer.Option(None, help="pararel_multi_templates.json (20 templates per relation)"),
-    wiki_words: int = typer.Option(100_000, help="words of Wikipedia text in the corpus"),
+    wiki_words: int = typer.Option(60_000, help="words of Wikipedia text in the corpus"),
     facts_per_relation: int = typer.Option(20, help="facts per relation (15 relations)"),
     max_fact_docs: int = typer.Option(100, help="most documents stating one fact"),
+    max_mention_docs: int = typer.Option(50, help="most documents mentioning only the subject (or object)"),
     epochs: float = typer.Option(4.0, help="passes over the corpus per model"),
     batch_size: int = typer.Option(16),
     block: int = typer.Option(128, help="tokens per training row"),
@@ -79,6 +80,7 @@ def smi_mini(
         wiki_words=wiki_words,
         facts_per_relation=facts_per_relation,
         max_fact_docs=max_fact_docs,
+        max_mention_docs=max_mention_docs,
         epochs=epochs,
         batch_size=batch_size,
         block=block,
@@ -112,3 +114,119 @@ def smi_mini(
                       fmt(row["mse_smi"], 4), fmt(row["train_seconds"], 0))
     Console().print(table)
     typer.echo(f"metrics: {Path(out) / 'metrics.json'}; plots: {Path(out) / 'plots'}")
+
+
+@train_app.command("tool-sft")
+def tool_sft(
+    data: str = typer.Option(..., help="built ToolHop folder or Hub repo id (knowbench build toolhop ...)"),
+    out: Path = typer.Option(..., help="run folder (created, or resumed when it holds the same config)"),
+    model: str = typer.Option("smollm2", help="model folder, or 'smollm2' (the harness backend's converted copy)"),
+    variants: str = typer.Option("plain,weighted,selective", help="comma-separated: plain, weighted, selective"),
+    rows_limit: int = typer.Option(0, help="use only the first N rows of the dataset (0: all)"),
+    train_rows: int = typer.Option(0, help="at most N training rows (0: all of the split)"),
+    eval_rows: int = typer.Option(0, help="at most N held-out rows (0: all of the split)"),
+    eval_fraction: float = typer.Option(0.3, help="share of rows held out"),
+    epochs: float = typer.Option(1.0),
+    lr: float = typer.Option(5e-5),
+    schema: str = typer.Option("compact", help="tool list in the prompt: compact (one line each) or full (JSON)"),
+    max_tokens: int = typer.Option(1024, help="longest training sequence (left-truncated)"),
+    max_tool_chars: int = typer.Option(300, help="tool outputs are cut to this many characters"),
+    layer_fraction: float = typer.Option(0.25, help="share of layers the selective variant updates"),
+    checkpoint_every: int = typer.Option(8, help="steps between checkpoints"),
+    harness_rows: int = typer.Option(0, help="also run the ToolHop harness (Mandatory) on N held-out rows"),
+    seed: int = typer.Option(0),
+    threads: int = typer.Option(0, help="torch threads (0: torch's default)"),
+    overwrite: bool = typer.Option(False),
+    quiet: bool = typer.Option(False),
+    json_output: bool = typer.Option(False, "--json"),
+) -> None:
+    """Token-weighted (TL-Training) vs plain tool-use SFT on ToolHop, and selective vs full layer tuning."""
+    from knowbench.training.train.tool_sft import ToolSftConfig, run_tool_sft
+
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    _quiet_transformers(True)
+    config = ToolSftConfig(
+        data=data, model=model, rows_limit=rows_limit,
+        variants=tuple(v.strip() for v in variants.split(",") if v.strip()),
+        eval_fraction=eval_fraction, train_rows=train_rows, eval_rows=eval_rows, epochs=epochs, lr=lr,
+        schema=schema, max_tokens=max_tokens, max_tool_chars=max_tool_chars, layer_fraction=layer_fraction,
+        checkpoint_every=checkpoint_every, harness_rows=harness_rows, seed=seed,
+    )
+    metrics = run_tool_sft(config, out, overwrite=overwrite, quiet=quiet)
+    if json_output:
+        _print_json({k: v for k, v in metrics.items() if k != "per_row"})
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"tool-sft on held-out ToolHop rows ({out})")
+    for column in ("model", "tool selection", "call (name+args)", "final answer", "target loss", "s/step",
+                   "trainable"):
+        table.add_column(column, justify="right")
+
+    def fmt(value: object) -> str:
+        return "-" if value is None else f"{value:.3f}" if isinstance(value, float) else f"{value:,}"
+
+    for name, row in metrics.get("summary", {}).items():
+        table.add_row(name, fmt(row["tool_selection_accuracy"]), fmt(row["call_accuracy"]),
+                      fmt(row["final_answer_accuracy"]), fmt(row["target_loss"]), fmt(row["seconds_per_step"]),
+                      fmt(row["trainable_parameters"]))
+    Console().print(table)
+    typer.echo(f"metrics: {Path(out) / 'metrics.json'}")
+
+
+@train_app.command("evowiki-cl")
+def evowiki_cl(
+    data: str = typer.Option(..., help="built EvoWiki folder or Hub repo id (knowbench build evowiki ...)"),
+    out: Path = typer.Option(..., help="run folder (created, or resumed when it holds the same config)"),
+    model: str = typer.Option("smollm2", help="model folder, or 'smollm2'"),
+    epochs: float = typer.Option(2.0),
+    lr: float = typer.Option(5e-5),
+    batch_size: int = typer.Option(4),
+    max_tokens: int = typer.Option(256, help="passages are cut to this many tokens"),
+    passages_limit: int = typer.Option(0, help="train on the first N corpus passages only (0: all)"),
+    limit_per_state: int = typer.Option(20, help="questions evaluated per state (0: all)"),
+    rag: str = typer.Option("none,bm25", help="comma-separated retrieval modes to evaluate: none, bm25, dense"),
+    k: int = typer.Option(3, help="passages in the prompt with RAG"),
+    layer_fraction: float = typer.Option(1.0, help="< 1: update only this share of layers (selective tuning)"),
+    seed: int = typer.Option(0),
+    threads: int = typer.Option(0, help="torch threads (0: torch's default)"),
+    overwrite: bool = typer.Option(False),
+    quiet: bool = typer.Option(False),
+    json_output: bool = typer.Option(False, "--json"),
+) -> None:
+    """Continual learning on EvoWiki's newer snapshot: exact match per state before/after, with and without RAG."""
+    from knowbench.training.train.evowiki_cl import STATES, EvoWikiClConfig, run_evowiki_cl
+
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    _quiet_transformers(True)
+    config = EvoWikiClConfig(
+        data=data, model=model, epochs=epochs, lr=lr, batch_size=batch_size, max_tokens=max_tokens,
+        passages_limit=passages_limit, limit_per_state=limit_per_state,
+        rag=tuple(r.strip() for r in rag.split(",") if r.strip()), k=k, layer_fraction=layer_fraction, seed=seed,
+    )
+    metrics = run_evowiki_cl(config, out, overwrite=overwrite, quiet=quiet)
+    if json_output:
+        _print_json(metrics)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"evowiki-cl: exact match (latest answer) before -> after CL ({out})")
+    table.add_column("RAG")
+    for state in ("all", *STATES):
+        table.add_column(state, justify="right")
+
+    def fmt(value: object) -> str:
+        return "-" if value is None else f"{value:.3f}"
+
+    for mode, states in metrics.get("summary_em_latest", {}).items():
+        table.add_row(mode, *(f"{fmt(states[s]['before'])} -> {fmt(states[s]['after'])}" for s in ("all", *STATES)))
+    Console().print(table)
+    typer.echo(f"metrics: {Path(out) / 'metrics.json'}")

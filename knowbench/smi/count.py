@@ -89,6 +89,7 @@ class RawCounts:
     n_docs: int
     entity_docs: np.ndarray  # int64, per entity
     n_so: np.ndarray  # int64, per fact
+    n_bytes: int = 0  # bytes of text matched (after preparation), for throughput figures
 
     @classmethod
     def zeros(cls, n_entities: int, n_facts: int) -> RawCounts:
@@ -97,12 +98,19 @@ class RawCounts:
     def merge(self, other: RawCounts) -> RawCounts:
         if self.entity_docs.shape != other.entity_docs.shape or self.n_so.shape != other.n_so.shape:
             raise ConfigError("cannot merge counts of different fact sets")
-        return RawCounts(self.n_docs + other.n_docs, self.entity_docs + other.entity_docs, self.n_so + other.n_so)
+        return RawCounts(self.n_docs + other.n_docs, self.entity_docs + other.entity_docs, self.n_so + other.n_so,
+                         self.n_bytes + other.n_bytes)
 
     def __iadd__(self, other: RawCounts) -> RawCounts:
         merged = self.merge(other)
         self.n_docs, self.entity_docs, self.n_so = merged.n_docs, merged.entity_docs, merged.n_so
+        self.n_bytes = merged.n_bytes
         return self
+
+    def same_as(self, other: RawCounts) -> bool:
+        """Equal counts (``n_bytes`` aside)."""
+        return (self.n_docs == other.n_docs and np.array_equal(self.entity_docs, other.entity_docs)
+                and np.array_equal(self.n_so, other.n_so))
 
     def fact_arrays(self, index: FactIndex) -> dict[str, np.ndarray]:
         """``n_s``, ``n_o``, ``n_so`` per fact (int64 arrays) and ``n_docs``."""
@@ -277,6 +285,7 @@ class FactIndex:
         """Count one batch of documents already passed through :meth:`prepare`."""
         counts = RawCounts.zeros(self.n_entities, self.n_facts)
         counts.n_docs = len(docs)
+        counts.n_bytes = sum(map(len, docs))
         if not docs:
             return counts
         doc_ids, pattern_ids = self._distinct_matches(docs)

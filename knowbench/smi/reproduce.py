@@ -152,3 +152,37 @@ def reproduce_v1(path: str | os.PathLike[str]) -> dict[float, Reproduction]:
         model_table = FactTable(table.n_docs, table.n_s, table.n_o, table.n_so, acc)
         out[size] = evaluate(model_table, size_exponent(size * 1e9, "billions"))
     return out
+
+
+def counts_table(path: str | os.PathLike[str]) -> FactTable:
+    """Counts from a ``knowbench count`` output (folder or ``counts.jsonl``) or a released ``merge_outputs`` file
+    (its accuracy column is kept but usually replaced by :func:`join_accuracy`)."""
+    path = Path(path)
+    if path.is_file() and path.name.endswith((".json", ".json.gz")):
+        return load_merge_output(path)
+    from knowbench.smi.runner import read_counts
+
+    counts = read_counts(path)
+    return FactTable(
+        *(c.astype(np.float64) for c in (counts.n_docs, counts.n_s, counts.n_o, counts.n_so)),
+        accuracy=np.full(len(counts.facts), np.nan),
+        subjects=tuple(f.subject for f in counts.facts),
+        relations=tuple(f.relation for f in counts.facts),
+        objects=tuple(f.object for f in counts.facts),
+    )
+
+
+def join_accuracy(table: FactTable, accuracy: dict[tuple[str, str, str], float]) -> FactTable:
+    """The facts of ``table`` that have an accuracy, with that accuracy (joined on subject, relation, object)."""
+    keys = list(zip(table.subjects, table.relations, table.objects, strict=True))
+    rows = [i for i, key in enumerate(keys) if key in accuracy]
+    if not rows:
+        raise SourceFormatError("accuracy", None, "no fact of the accuracy file matches a counted fact "
+                                "(joined on subject, relation, object)")
+    pick = np.asarray(rows)
+    return FactTable(
+        table.n_docs[pick], table.n_s[pick], table.n_o[pick], table.n_so[pick],
+        np.asarray([accuracy[keys[i]] for i in rows], np.float64),
+        tuple(table.subjects[i] for i in rows), tuple(table.relations[i] for i in rows),
+        tuple(table.objects[i] for i in rows),
+    )

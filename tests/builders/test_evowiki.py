@@ -214,6 +214,21 @@ def test_malformed_input_leaves_nothing(wiki: Path, tmp_path: Path) -> None:
     assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["broken.json"]
 
 
+def test_broken_wikipedia_xml_keeps_the_previous_build(wiki: Path, tmp_path: Path) -> None:
+    entity = wiki / "wikidata/maxlath__wikibase-sdk__Q646148_new.json"
+    out = tmp_path / "out"
+    build_to_folder(get_builder("evowiki", wikidata=[entity], cutoff=CUTOFF, retrievers=[]), out)
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    xml = (wiki / "wikipedia/pywikibot_article-pear-0.10.xml").read_text()
+    broken = tmp_path / "broken.xml"
+    broken.write_text(xml[: len(xml) // 2])
+    with pytest.raises(SourceFormatError, match="broken.xml"):
+        build_to_folder(get_builder("evowiki", wikidata=[entity], wikipedia=[broken], cutoff=CUTOFF,
+                                    retrievers=[]), out)
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.xml", "out"]
+
+
 def test_config_is_validated(wiki: Path) -> None:
     wd = [wiki / "wikidata"]
     with pytest.raises(ConfigError, match="cutoff"):

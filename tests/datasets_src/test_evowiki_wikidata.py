@@ -115,7 +115,9 @@ def test_labels_sitelinks_and_qualifiers(wikidata: Path) -> None:
 
 
 def test_year_precision_dates(wikidata: Path) -> None:
-    (maria,) = iter_entities(wikidata / "opensanctions__nomenklatura__Q19816371.json")
+    # special_values keeps the "somevalue" child (unknown child, since 2017) whose qualifier is year-precise
+    (maria,) = iter_entities(wikidata / "opensanctions__nomenklatura__Q19816371.json", special_values=True)
+    assert any(s.property == "P40" and s.value == "somevalue" for s in maria.statements)
     raw = _raw_entities(wikidata / "opensanctions__nomenklatura__Q19816371.json")[0]
     year_values = {
         q["datavalue"]["value"]["time"]
@@ -251,17 +253,25 @@ def test_malformed_json_line_names_file_line_and_byte(
     lines[7] = lines[7][:40] + b"," if processes == 1 else lines[7].replace(b'"id"', b'"id":', 1)
     (tmp_path / "bad.json").write_bytes(b"\n".join(lines))
     with pytest.raises(SourceFormatError) as caught:
-        list(iter_entities(tmp_path / "bad.json", processes=processes, batch_size=4))
+        list(iter_entities(tmp_path / "bad.json", processes=processes, block_size=4096))
     assert str(caught.value).startswith(f"{tmp_path / 'bad.json'}: line 8 (byte {offset}): malformed JSON")
 
 
 def test_worker_processes_give_the_same_entities(dump_body: bytes, tmp_path: Path) -> None:
     (tmp_path / "d.json.bz2").write_bytes(bz2.compress(dump_body, 1))
     serial = list(iter_entities(tmp_path / "d.json.bz2", fast=False))
-    parallel = list(iter_entities(tmp_path / "d.json.bz2", processes=2, batch_size=50))
+    parallel = list(iter_entities(tmp_path / "d.json.bz2", processes=2, block_size=50_000))
     assert parallel == serial and len(serial) == 12 * 101
 
 
 def test_legacy_xml_serialization_is_refused(wikidata: Path) -> None:
     with pytest.raises(SourceFormatError, match="not JSON"):
         list(iter_entities(wikidata / "Wikidata__Wikidata-Toolkit__sample-daily-dump-20140220.xml"))
+
+
+def test_property_and_kind_filters(wikidata: Path) -> None:
+    (full,) = iter_entities(wikidata / PUTIN_2025)
+    (only,) = iter_entities(wikidata / PUTIN_2025, properties={"P39", "P26"})
+    assert only.statements == tuple(s for s in full.statements if s.property in {"P39", "P26"})
+    mixed = wikidata / "Wikidata__Wikidata-Toolkit__wbgetentities-Q6-Q42-P31.json"
+    assert [e.id for e in iter_entities(mixed, kinds={"item"})] == ["Q42"]

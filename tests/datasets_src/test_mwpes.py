@@ -44,7 +44,9 @@ def problems(shared_data: Path) -> dict[str, list[Problem]]:
 
 
 @pytest.mark.parametrize("name", list(FILES))
-def test_every_record_is_read_with_unique_ids(shared_data: Path, problems: dict[str, list[Problem]], name: str) -> None:
+def test_every_record_is_read_with_unique_ids(
+    shared_data: Path, problems: dict[str, list[Problem]], name: str
+) -> None:
     read = problems[name]
     assert len(read) == _records(shared_data / "mwp" / FILES[name])
     assert len({p.problem_id for p in read}) == len(read)
@@ -53,7 +55,11 @@ def test_every_record_is_read_with_unique_ids(shared_data: Path, problems: dict[
 
 def test_issue_counts(problems: dict[str, list[Problem]]) -> None:
     assert {k: len(v) for k, v in problems.items()} == {
-        "gsm8k": 1319, "svamp": 1000, "aqua": 254, "math": 5000, "asdiv": 2305,
+        "gsm8k": 1319,
+        "svamp": 1000,
+        "aqua": 254,
+        "math": 5000,
+        "asdiv": 2305,
     }
 
 
@@ -74,7 +80,9 @@ def test_math_aqua_asdiv_fields(problems: dict[str, list[Problem]]) -> None:
     assert all(len(p.options) == 5 and p.gold_answer in p.option_map() for p in aqua)
     asdiv = {p.problem_id: p for p in problems["asdiv"]}
     assert asdiv["nluds-0001"].gold_answer == "9" and asdiv["nluds-0001"].level == "Grade 1"
-    assert not any("(" in p.gold_answer and ")" in p.gold_answer and " (" in p.gold_answer for p in asdiv.values())
+    assert not any(
+        "(" in p.gold_answer and ")" in p.gold_answer and " (" in p.gold_answer for p in asdiv.values()
+    )
 
 
 def test_gold_solutions_judge_correct(problems: dict[str, list[Problem]]) -> None:
@@ -87,6 +95,14 @@ def test_gold_solutions_judge_correct(problems: dict[str, list[Problem]]) -> Non
         assert judge(p, p.gold_solution + f"\nThe answer is ({p.gold_answer}).").correct, p.problem_id
     for p in problems["math"][::250]:  # 20 problems across all subjects (math-verify is slow)
         assert judge(p, p.gold_solution).correct, p.problem_id
+
+
+def test_aqua_rationales_alone_mostly_judge_correct(problems: dict[str, list[Problem]]) -> None:
+    """AQuA's human rationales end in many forms ("Answer: C", "ANS:D", a line "B", "C is correct"); the letter
+    extraction reads nearly all of them (the rest end without naming any letter)."""
+    verdicts = [judge(p, p.gold_solution) for p in problems["aqua"]]
+    assert sum(v.correct for v in verdicts) / len(verdicts) >= 0.95
+    assert all(v.extracted is not None for v in verdicts)
 
 
 def test_wrong_answers_are_wrong(problems: dict[str, list[Problem]]) -> None:
@@ -114,12 +130,16 @@ def test_extraction_forms() -> None:
 
 
 def test_aqua_by_option_text(problems: dict[str, list[Problem]]) -> None:
-    p = next(p for p in problems["aqua"] if p.option_map()[p.gold_answer].lstrip("$").replace(".", "").isdigit())
+    p = next(
+        p for p in problems["aqua"] if p.option_map()[p.gold_answer].lstrip("$").replace(".", "").isdigit()
+    )
     assert judge(p, f"The answer is {p.option_map()[p.gold_answer]}").correct
 
 
 def test_math_verify_equivalences(problems: dict[str, list[Problem]]) -> None:
-    p = next(p for p in problems["math"] if p.gold_answer == "\\frac{9}{7}" or p.gold_answer == "\\dfrac{9}{7}")
+    p = next(
+        p for p in problems["math"] if p.gold_answer == "\\frac{9}{7}" or p.gold_answer == "\\dfrac{9}{7}"
+    )
     assert judge(p, "so x is \\boxed{9/7}").correct
     assert not judge(p, "so x is \\boxed{7/9}").correct
 
@@ -129,11 +149,27 @@ def test_math_verify_equivalences(problems: dict[str, list[Problem]]) -> None:
     [
         ("gsm8k", '{"question": "q", "answer": "1 #### 1"}\n{"question": "q2", "answer": \n', "line 2"),
         ("gsm8k", '{"question": "q", "answer": "no final"}\n', "line 1"),
-        ("svamp", '[\n {"ID": "a", "Body": "b", "Question": "q", "Answer": 1.0},\n {"ID": "c", "Body": "b"}\n]', "line 3"),
-        ("aqua", '{"question": "q", "options": ["A)1", "B)2"], "rationale": "r", "correct": "F"}\n', "line 1"),
-        ("math", '{"problem": "p", "solution": "s \\\\boxed{1}"}\n\n{"problem": "p", "solution": "no box"}\n', "line 3"),
-        ("asdiv", '<?xml version="1.0"?>\n<S>\n<Problem ID="x1"><Body>b</Body><Question>q</Question>'
-                  '<Answer>1</Answer></Problem>\n<Problem ID="x2"><Body>b</Body></Problem>\n</S>\n', "line 4"),
+        (
+            "svamp",
+            '[\n {"ID": "a", "Body": "b", "Question": "q", "Answer": 1.0},\n {"ID": "c", "Body": "b"}\n]',
+            "line 3",
+        ),
+        (
+            "aqua",
+            '{"question": "q", "options": ["A)1", "B)2"], "rationale": "r", "correct": "F"}\n',
+            "line 1",
+        ),
+        (
+            "math",
+            '{"problem": "p", "solution": "s \\\\boxed{1}"}\n\n{"problem": "p", "solution": "no box"}\n',
+            "line 3",
+        ),
+        (
+            "asdiv",
+            '<?xml version="1.0"?>\n<S>\n<Problem ID="x1"><Body>b</Body><Question>q</Question>'
+            '<Answer>1</Answer></Problem>\n<Problem ID="x2"><Body>b</Body></Problem>\n</S>\n',
+            "line 4",
+        ),
         ("asdiv", '<?xml version="1.0"?>\n<S>\n<Problem ID="x1">\n</S>\n', "line 4"),
     ],
 )
@@ -165,14 +201,19 @@ def test_ingest_matches_gsm8k_ids_and_counts(
     solutions = shared_data / "mwp_solutions/gsm8k_example_model_solutions.jsonl"
     out, counts = ingested
     labels = [e for _, es in read_gsm8k_example_solutions(solutions) for e in es]
-    assert counts["samples"] == len(labels) and counts["published_wrong"] == sum(not ok for _, _, ok in labels)
+    assert counts["samples"] == len(labels) and counts["published_wrong"] == sum(
+        not ok for _, _, ok in labels
+    )
     run = read_run(out)
     assert len(run.samples) == counts["samples"] == len({s["id"] for s in run.samples})
     assert sum(s["verdict"] != "correct" for s in run.samples) == counts["wrong"]
     assert all(s["published_label"] == ok for s, (_, _, ok) in zip(run.samples, labels, strict=True))
     # same problem ids and gold as the GSM8K reader (the file is in test.jsonl order)
     by_id = {p.problem_id: p for p in problems["gsm8k"]}
-    assert all(by_id[pid].question == p.question and by_id[pid].gold_answer == p.gold_answer for pid, p in run.problems.items())
+    assert all(
+        by_id[pid].question == p.question and by_id[pid].gold_answer == p.gold_answer
+        for pid, p in run.problems.items()
+    )
 
 
 def test_run_folder_refuses_another_run(tmp_path: Path) -> None:

@@ -57,13 +57,23 @@ def _first_tool_question(row: dict) -> str:
     [
         (lambda r: r.pop("answer"), "missing field 'answer'"),
         (lambda r: r.update(id="7"), "field 'id' must be int"),
-        (lambda r: r["tools"][_first_tool_question(r)].update(parameters={"type": "array"}),
-         "parameters is not a JSON Schema object"),
-        (lambda r: r["tools"][_first_tool_question(r)]["parameters"].update(required="name"),
-         "parameters is not a valid JSON Schema"),
+        (
+            lambda r: r["tools"][_first_tool_question(r)].update(parameters={"type": "array"}),
+            "parameters is not a JSON Schema object",
+        ),
+        (
+            lambda r: r["tools"][_first_tool_question(r)]["parameters"].update(required="name"),
+            "parameters is not a valid JSON Schema",
+        ),
         (lambda r: r["functions"].__setitem__(0, "def broken(:\n    pass"), "functions[0] does not parse"),
-        (lambda r: r["functions"].__setitem__(0, "def other_name():\n    return 1\n"), "functions[0] defines ['other_name']"),
-        (lambda r: r["sub_task"].pop(next(iter(r["sub_task"]))), "sub_task and tools name different sub-questions"),
+        (
+            lambda r: r["functions"].__setitem__(0, "def other_name():\n    return 1\n"),
+            "functions[0] defines ['other_name']",
+        ),
+        (
+            lambda r: r["sub_task"].pop(next(iter(r["sub_task"]))),
+            "sub_task and tools name different sub-questions",
+        ),
     ],
 )
 def test_malformed_rows_are_one_line_errors_naming_the_row(

@@ -111,3 +111,39 @@ def test_smi_mini_resume_after_stop_gives_same_metrics(shared_data, tmp_path):
     a = json.loads((tmp_path / "a/stages/train-nano.json").read_text())["losses"]
     b = json.loads((tmp_path / "b/stages/train-nano.json").read_text())["losses"]
     assert a == b
+
+
+@pytest.mark.slow
+def test_cli_run_killed_with_sigkill_resumes_to_the_same_metrics(shared_data, tmp_path):
+    """A real kill: the CLI process is SIGKILLed once a checkpoint exists; the rerun ends like an uninterrupted run."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    args = ["--sizes", "nano", "--wiki-words", "3000", "--facts-per-relation", "2", "--epochs", "40",
+            "--samples", "1", "--temperature", "0", "--templates-per-relation", "2", "--vocab-size", "400",
+            "--batch-size", "8", "--block", "64", "--threads", "1", "--quiet", "--data-root", str(shared_data)]
+
+    def command(out):
+        return [sys.executable, "-m", "knowbench", "train", "smi-mini", "--out", str(out), *args]
+
+    process = subprocess.Popen(command(tmp_path / "killed"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    checkpoint = tmp_path / "killed/checkpoints/train-nano.pt"
+    deadline = time.time() + 300
+    while not checkpoint.exists() and process.poll() is None and time.time() < deadline:
+        time.sleep(0.2)
+    assert process.poll() is None, process.stderr.read().decode()[-2000:]
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert not (tmp_path / "killed/stages/train-nano.json").exists()
+    subprocess.run(command(tmp_path / "killed"), check=True, capture_output=True)
+    subprocess.run(command(tmp_path / "straight"), check=True, capture_output=True)
+    killed = json.loads((tmp_path / "killed/metrics.json").read_text())["sizes"]["nano"]
+    straight = json.loads((tmp_path / "straight/metrics.json").read_text())["sizes"]["nano"]
+    killed.pop("train_seconds"), straight.pop("train_seconds")
+    assert killed == straight
+    a = json.loads((tmp_path / "killed/stages/train-nano.json").read_text())["losses"]
+    b = json.loads((tmp_path / "straight/stages/train-nano.json").read_text())["losses"]
+    assert a == b

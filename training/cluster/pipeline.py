@@ -76,6 +76,8 @@ def describe_categories(
     version: int,
     keyword_labels: np.ndarray | None = None,
     keyword_texts: Sequence[str] | None = None,
+    radius_quantile: float = 0.1,
+    radius_labels: np.ndarray | None = None,
 ) -> None:
     """(Re)compute centroid, size, keywords, examples and name of categories ``ids`` from their members.
 
@@ -94,6 +96,9 @@ def describe_categories(
         centroid = _unit(embeddings[members].mean(axis=0, keepdims=True))[0]
         closest = members[np.argsort(-(embeddings[members] @ centroid))[:n_examples]]
         category.centroid = centroid.astype(np.float32)
+        core = np.flatnonzero((labels if radius_labels is None else radius_labels) == category_id)
+        if len(core):
+            category.radius = float(np.quantile(embeddings[core] @ centroid, radius_quantile))
         category.size = len(members)
         category.keywords = keywords.get(category_id, category.keywords)
         category.examples = [{"sample_id": sample_ids[i], "text": texts[i]} for i in closest]
@@ -125,7 +130,8 @@ class ErrorClusterPipeline:
     """Injected components, each a registry name or an object (any scikit-learn clusterer with ``fit``/``labels_``).
 
     ``reassign_threshold``: an outlier joins its nearest category when the cosine similarity of its embedding to the
-    category centroid is at least this value.
+    category centroid is at least this value and at least the category's radius (the ``radius_quantile`` of its
+    core members' similarities): it must be as close as most members are.
 
     Example:
         >>> from sklearn.cluster import KMeans
@@ -143,6 +149,7 @@ class ErrorClusterPipeline:
         labeller: Any = "ctfidf",
         reassign_threshold: float = 0.55,
         n_examples: int = 3,
+        radius_quantile: float = 0.1,
         component_options: dict[str, dict[str, Any]] | None = None,
         show_progress: bool = False,
     ) -> None:
@@ -156,6 +163,7 @@ class ErrorClusterPipeline:
         self.labeller = make_labeller(labeller, **options.get("labeller", {}))
         self.reassign_threshold = reassign_threshold
         self.n_examples = n_examples
+        self.radius_quantile = radius_quantile
         self.show_progress = show_progress
         self.spec = {
             part: getattr(getattr(self, part), "name", type(getattr(self, part)).__name__)
@@ -207,7 +215,7 @@ class ErrorClusterPipeline:
         raw_labels = np.array([remap.get(c, -1) for c in raw.tolist()], dtype=np.int64)
         taxonomy = Taxonomy(params={
             "components": self.spec, "reassign_threshold": self.reassign_threshold, "n_examples": self.n_examples,
-            "embedding_dim": int(embeddings.shape[1]),
+            "radius_quantile": self.radius_quantile, "embedding_dim": int(embeddings.shape[1]),
         })
         taxonomy.categories = [
             Category(id=i, name="", lineage=[{"version": 1, "event": "created", "from": "initial clustering"}])
@@ -216,17 +224,18 @@ class ErrorClusterPipeline:
         sample_ids = [s.sample_id for s in samples]
         solutions = [solution_text(s) for s in samples]
         describe_categories(taxonomy, range(len(order)), raw_labels, embeddings, texts, sample_ids, kinds,
-                            self.labeller, self.n_examples, 1, keyword_texts=solutions)
+                            self.labeller, self.n_examples, 1, keyword_texts=solutions,
+                            radius_quantile=self.radius_quantile)
         labels, similarity = raw_labels.copy(), np.ones(len(samples), dtype=np.float32)
         outliers = np.flatnonzero(raw_labels < 0)
         if taxonomy.categories:
-            assigned, best = taxonomy.assign(embeddings, -2.0)
-            similarity = best
-            labels[outliers] = np.where(best[outliers] >= self.reassign_threshold, assigned[outliers], -1)
+            assigned, similarity = taxonomy.assign(embeddings, self.reassign_threshold)
+            labels[outliers] = assigned[outliers]
             # sizes, centroids and examples from the final members; keywords from the clusterer's core members
             describe_categories(taxonomy, range(len(order)), labels, embeddings, texts, sample_ids, kinds,
                                 self.labeller, self.n_examples, 1, keyword_labels=raw_labels,
-                                keyword_texts=solutions)
+                                keyword_texts=solutions, radius_quantile=self.radius_quantile,
+                                radius_labels=raw_labels)
         unique_names(taxonomy)
         timings["label_s"] = time.perf_counter() - clock
         taxonomy.history.append({

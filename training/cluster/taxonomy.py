@@ -7,9 +7,9 @@ samples are assigned by cosine similarity without the reducer.
 Example:
     >>> import numpy as np
     >>> t = Taxonomy(categories=[Category(0, "a", centroid=np.array([1.0, 0.0])),
-    ...                          Category(1, "b", centroid=np.array([0.0, 1.0]))])
-    >>> t.assign(np.array([[0.9, 0.1], [0.5, 0.5]]), threshold=0.8)[0].tolist()
-    [0, -1]
+    ...                          Category(1, "b", centroid=np.array([0.0, 1.0]), radius=0.95)])
+    >>> t.assign(np.array([[0.9, 0.1], [0.5, 0.5], [0.1, 0.9]]), threshold=0.8)[0].tolist()
+    [0, -1, -1]
 """
 
 from __future__ import annotations
@@ -41,12 +41,15 @@ class Category:
     kinds: dict[str, int] = field(default_factory=dict)
     status: str = "active"
     merged_into: int | None = None
+    #: cosine to the centroid that most members reach (a low quantile); a sample must come this close to join
+    radius: float = -1.0
 
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id, "name": self.name, "keywords": self.keywords, "size": self.size,
             "examples": self.examples, "centroid": [round(float(v), 6) for v in self.centroid],
             "lineage": self.lineage, "kinds": self.kinds, "status": self.status, "merged_into": self.merged_into,
+            "radius": round(float(self.radius), 6),
         }
 
     @classmethod
@@ -57,6 +60,7 @@ class Category:
             centroid=np.asarray(record.get("centroid", []), dtype=np.float32),
             lineage=list(record.get("lineage", [])), kinds=dict(record.get("kinds", {})),
             status=str(record.get("status", "active")), merged_into=record.get("merged_into"),
+            radius=float(record.get("radius", -1.0)),
         )
 
 
@@ -98,19 +102,23 @@ class Taxonomy:
         return np.stack([c.centroid for c in self.categories]).astype(np.float32)
 
     def assign(self, vectors: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
-        """Nearest active category by cosine similarity, ``-1`` where the best similarity is below ``threshold``."""
+        """Nearest active category by cosine similarity; ``-1`` where the best similarity is below ``threshold`` or
+        below that category's own ``radius``."""
         if not self.categories or len(vectors) == 0:
             return np.full(len(vectors), -1, dtype=np.int64), np.zeros(len(vectors), dtype=np.float32)
         ids = np.array([c.id for c in self.categories])
         best_ids = np.empty(len(vectors), dtype=np.int64)
         best_sim = np.empty(len(vectors), dtype=np.float32)
         centroids = self.centroids()
+        radius = np.array([c.radius for c in self.categories], dtype=np.float32)
+        required = np.empty(len(vectors), dtype=np.float32)
         for start in range(0, len(vectors), 50_000):
             similarity = vectors[start:start + 50_000] @ centroids.T
             index = similarity.argmax(axis=1)
             best_ids[start:start + 50_000] = ids[index]
             best_sim[start:start + 50_000] = similarity[np.arange(len(index)), index]
-        return np.where(best_sim >= threshold, best_ids, -1), best_sim
+            required[start:start + 50_000] = np.maximum(radius[index], threshold)
+        return np.where(best_sim >= required, best_ids, -1), best_sim
 
     def to_json(self) -> dict[str, Any]:
         return {

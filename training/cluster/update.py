@@ -131,6 +131,10 @@ class TaxonomyUpdater:
             })
         texts = [r["text"] for r in records]
         embeddings = _unit(np.asarray(embedder.embed(texts), dtype=np.float32))
+        expected = taxonomy.params.get("embedding_dim")
+        if expected is not None and embeddings.shape[1] != int(expected):
+            raise ConfigError(f"the embedder gives {embeddings.shape[1]}-d vectors but taxonomy version "
+                              f"{taxonomy.version} was built with {expected}-d ones: use the same embedder")
         labels = np.array([taxonomy.resolve(int(r["category"])) for r in records], dtype=np.int64)
         new_rows = np.arange(len(records) - len(fresh), len(records))
         # 1. assign the new samples
@@ -169,7 +173,8 @@ class TaxonomyUpdater:
         kinds = [r.get("kind", "") for r in records]
         describe_categories(taxonomy, sorted(changed), labels, embeddings, texts, sample_ids, kinds, labeller,
                             int(taxonomy.params.get("n_examples", 3)), version,
-                            keyword_texts=[r.get("solution", r["text"]) for r in records])
+                            keyword_texts=[r.get("solution", r["text"]) for r in records],
+                            radius_quantile=float(taxonomy.params.get("radius_quantile", 0.1)))
         unique_names(taxonomy)
         for category in taxonomy.categories:
             if category.id in changed and category.id not in created:

@@ -40,12 +40,12 @@ class SmiMiniConfig:
     pararel_dir: str
     templates: str
     sizes: tuple[str, ...] = ("0.5m", "1.5m", "5m")
-    wiki_words: int = 100_000
+    wiki_words: int = 60_000
     doc_words: int = 100
     facts_per_relation: int = 20
     max_fact_docs: int = 100
     max_apart_docs: int = 30
-    max_mention_docs: int = 100
+    max_mention_docs: int = 50
     vocab_size: int = 4096
     block: int = 128
     batch_size: int = 16
@@ -169,8 +169,8 @@ def run_smi_mini(
             if not result.completed:
                 return run.metrics()
             tiny_lm.save_model(model, tokenizer, model_dir)
-            run.stage(f"train-{size}", lambda r=result, s=steps: {
-                "params": n_params, "steps": s, "tokens": s * config.batch_size * config.block,
+            run.stage(f"train-{size}", lambda r=result, s=steps, n=n_params: {
+                "params": n, "steps": s, "tokens": s * config.batch_size * config.block,
                 "first_loss": r.losses[0], "final_loss": sum(r.losses[-10:]) / len(r.losses[-10:]),
                 "seconds": r.seconds, "losses": r.losses})
             run.remove_checkpoint(f"train-{size}")

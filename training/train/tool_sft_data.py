@@ -4,7 +4,8 @@ One example per row is the whole gold conversation of the Mandatory scenario, re
 harness renders it for the model (``TransformersBackend.render_chat``): system prompt, question, then per hop the gold
 tool call (``<tool_call>{"name": ..., "arguments": ...}</tool_call>``, arguments taken from the tool's own
 "example usage" code) and the tool's real output (run in the sandbox), and finally ``<answer>gold</answer>``. Loss is
-taken on the assistant turns only. A row is used up to its first hop whose tool has no resolvable example call or
+taken on the assistant turns only; the final answer is a target only when the last tool's output contains it. A
+row is used up to its first hop whose tool has no resolvable example call or
 whose example call fails.
 
 Key tokens (TL-Training, Ye et al. 2024, arXiv:2412.15495, Sec. 3.2): the first token of the tool name, and the
@@ -63,11 +64,34 @@ def key_char_offsets(gold: str, candidates: Sequence[str]) -> list[int]:
     return sorted(offsets)
 
 
-def template_renderer(tokenizer: Any) -> Renderer:
+def compact_tool_prompt(tools: list[dict[str, Any]], description_chars: int = 100) -> str:
+    """A short tool block: one line per function, ``name(arg: type, ...): description`` (first sentence, cut to
+    ``description_chars``), plus the call format. Keeps SFT sequences short enough for CPU training."""
+    from knowbench.backends.tool_parsing import TOOL_CALL_FORMAT
+
+    lines = ["You can call the following functions. To call one, reply with exactly", TOOL_CALL_FORMAT,
+             "and nothing else; the result comes back in a message with the role 'tool'.", "Functions:"]
+    for tool in tools:
+        function = tool.get("function", tool)
+        properties = (function.get("parameters") or {}).get("properties") or {}
+        required = set((function.get("parameters") or {}).get("required") or [])
+        arguments = ", ".join(f"{name}{'' if name in required else '?'}: {spec.get('type', 'any')}"
+                              for name, spec in properties.items() if isinstance(spec, dict))
+        description = (function.get("description") or "").split(". ")[0][:description_chars]
+        lines.append(f"- {function.get('name')}({arguments}): {description}")
+    return "\n".join(lines)
+
+
+def template_renderer(tokenizer: Any, schema: str = "full") -> Renderer:
     """Render like ``TransformersBackend.render_chat`` from a tokenizer alone (for templates without tool support:
-    the tool list goes into the system prompt, calls become ``<tool_call>`` text)."""
+    the tool list goes into the system prompt, calls become ``<tool_call>`` text). ``schema="compact"`` lists the
+    tools with :func:`compact_tool_prompt` instead of their full JSON schemas."""
     from knowbench.backends.tool_parsing import tool_prompt
     from knowbench.backends.transformers_backend import _hf_tool_call
+
+    if schema not in ("full", "compact"):
+        raise ConfigError(f"schema must be 'full' or 'compact', got schema={schema!r}")
+    describe = tool_prompt if schema == "full" else compact_tool_prompt
 
     def render(messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None) -> str:
         rendered = []
@@ -80,7 +104,7 @@ def template_renderer(tokenizer: Any) -> Renderer:
                 out["content"] = "\n".join(filter(None, [out["content"], *written]))
             rendered.append(out)
         if tools:
-            block = tool_prompt(tools)
+            block = describe(tools)
             if rendered and rendered[0]["role"] == "system":
                 rendered[0] = {**rendered[0], "content": f"{rendered[0]['content']}\n\n{block}"}
             else:
@@ -141,7 +165,11 @@ def build_example(
         example.calls.append({"hop": call["hop"], "name": call["name"], "arguments": call["arguments"],
                               "start": len(prompt) + name_at + 1, "candidates": [n for n in names if n != call["name"]]})
         prompt = following
-    if len(calls) == len(row.tools):
+    from knowbench.training.toolhop.judge import normalise_text
+
+    # the final answer is a target only when the last tool's real output holds it (else it would teach the model
+    # to ignore what the tools return)
+    if len(calls) == len(row.tools) and normalise_text(row.answer) in normalise_text(calls[-1]["output"]):
         answer = f"<answer>{row.answer}</answer>{eos}"
         example.targets.append((len(prompt), len(prompt) + len(answer)))
         prompt += answer

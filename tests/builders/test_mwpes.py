@@ -1,0 +1,118 @@
+"""MWPES build from the ingested GPT-3 GSM8K solutions (+ a tiny real SmolLM2 run in the slow test)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from knowbench.builders import get_builder
+from knowbench.builders.writer import build_to_folder
+from knowbench.datasets_src.mwpes.ingest import ingest
+from knowbench.datasets_src.mwpes.runs import read_run
+from knowbench.errors import ConfigError
+from knowbench.loaders import load
+from knowbench.loaders.folder import read_folder
+
+
+@pytest.fixture(scope="module")
+def gpt3_run(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("runs") / "gpt3"
+    ingest(shared_data / "mwp_solutions/gsm8k_example_model_solutions.jsonl", out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def built(gpt3_run: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
+    out = tmp_path_factory.mktemp("build") / "mwpes"
+    return out, build_to_folder(get_builder("mwpes", runs=(gpt3_run,)), out)
+
+
+def test_builds_the_published_errors(gpt3_run: Path, built: tuple[Path, object]) -> None:
+    out, report = built
+    samples = read_run(gpt3_run).samples
+    wrong = [s for s in samples if s["verdict"] != "correct"]
+    assert report.rows("all", "train") == report.rows("gsm8k", "train") == len({(s["id"], s["solution"]) for s in wrong})
+    table = pq.read_table(out / "data" / "all").to_pylist()
+    assert sum(r["duplicates"] for r in table) == len(wrong)
+    assert {r["verdict"] for r in table} <= {"wrong", "no_answer"}
+    assert len({r["sample_id"] for r in table}) == len(table)
+    # the counts config holds every judged sample, correct ones included
+    counts = pq.read_table(out / "data" / "counts").to_pylist()
+    assert sum(c["samples"] for c in counts) == len(samples)
+    assert sum(c["correct"] for c in counts) == sum(s["verdict"] == "correct" for s in samples)
+    assert report.statistics["wrong_samples"] == len(wrong)
+
+
+def test_card_parses_and_matches_files(built: tuple[Path, object]) -> None:
+    from huggingface_hub import DatasetCard
+
+    out, report = built
+    info = read_folder(out)
+    assert info.configs == ["all", "gsm8k", "counts"]
+    for split in info.splits:
+        assert split.num_examples == split.declared_examples == report.rows(split.config, split.split)
+    card = DatasetCard.load(out / "README.md")
+    assert "knowbench" in card.data.to_dict()["tags"]
+    text = card.text
+    per_model = report.statistics["per_model"]
+    for entry in per_model:
+        assert f"| {entry['model']} | {entry['samples']:,} | {entry['correct']:,} | {entry['wrong']:,} |" in text
+
+
+def test_loads_with_load_dataset_and_typed_rows(built: tuple[Path, object]) -> None:
+    from knowbench.loaders.mwpes import MWPESRow, load_rows
+
+    out, report = built
+    dataset = load("mwpes", out, "all", split="train")
+    assert len(dataset) == report.rows("all", "train")
+    rows = load_rows(out)
+    assert all(isinstance(r, MWPESRow) for r in rows)
+    first = next(r for r in rows if r.gold_steps)
+    assert first.dataset == "gsm8k" and first.published_label is False and first.verdict in ("wrong", "no_answer")
+    assert Counter(r.model for r in rows) == Counter(dataset["model"])
+
+
+def test_same_run_twice_is_refused(gpt3_run: Path, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="twice"):
+        get_builder("mwpes", runs=(gpt3_run, gpt3_run))
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for name in ("config.json", "problems.jsonl", "samples.jsonl"):
+        (copy / name).write_bytes((gpt3_run / name).read_bytes())
+    with pytest.raises(ConfigError, match="appears in two runs"):
+        build_to_folder(get_builder("mwpes", runs=(gpt3_run, copy)), tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_with_a_smollm2_run(shared_data: Path, gpt3_run: Path, tmp_path: Path) -> None:
+    """GPT-3 errors plus a real sampled SmolLM2 run on two GSM8K problems, built with the CLI."""
+    smol = tmp_path / "smol"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    subprocess.run(
+        [sys.executable, "-m", "knowbench", "collect", "mwp", "--dataset", "gsm8k", "--backend", "transformers:smollm2",
+         "--strategy", "sample", "--temperature", "0.05", "--top-p", "0.9", "--samples", "3", "--limit", "2",
+         "--max-new-tokens", "8", "--quiet", "--source", str(shared_data / "mwp/gsm8k_test.jsonl"), "--out", str(smol)],
+        env=env, check=True, capture_output=True, timeout=900,
+    )
+    out = tmp_path / "mwpes"
+    subprocess.run(
+        [sys.executable, "-m", "knowbench", "build", "mwpes", "--runs", str(gpt3_run), str(smol), "--out", str(out)],
+        env=env, check=True, capture_output=True, timeout=600,
+    )
+    smol_samples = read_run(smol).samples
+    assert len(smol_samples) == 6
+    rows = list(load("mwpes", out, "all", split="train"))
+    mine = [r for r in rows if r["model"] == "smollm2"]
+    wrong = [s for s in smol_samples if s["verdict"] != "correct"]
+    assert sum(r["duplicates"] for r in mine) == len(wrong)
+    assert len(mine) == len({(s["problem_id"], " ".join(s["solution"].split())) for s in wrong})
+    assert all(r["strategy"] == "sample" and r["temperature"] == 0.05 for r in mine)
+    counts = list(load("mwpes", out, "counts", split="train"))
+    assert {c["model"] for c in counts} == {"gpt3-6b", "gpt3-175b", "smollm2"}

@@ -1,0 +1,119 @@
+"""tool-sft: examples from real ToolHop rows with real tool outputs, TL-Training key-token weights, selective layers,
+and a scaled-down run (a tiny random model with SmolLM2's tokenizer)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from knowbench.training.train import tool_sft_data
+from knowbench.training.train.tool_sft import ToolSftConfig, freeze_for_selective, run_tool_sft, spread_layers
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="module")
+def toolhop_dir(shared_data, tmp_path_factory):
+    from knowbench.builders import get_builder
+    from knowbench.builders.writer import build_to_folder
+
+    out = tmp_path_factory.mktemp("th") / "toolhop"
+    build_to_folder(get_builder("toolhop", source=shared_data / "toolhop/toolhop_sample70.json"), out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def tiny_model_dir(tmp_path_factory):
+    """A tiny random Llama with the real SmolLM2 tokenizer (the converted folder of the harness backend)."""
+    from knowbench.training.train.tool_sft import model_folder
+
+    try:
+        folder = model_folder("smollm2")
+    except Exception as error:  # the GGUF package is missing
+        pytest.skip(f"SmolLM2 not available: {error}")
+    tokenizer = transformers.AutoTokenizer.from_pretrained(folder)
+    torch.manual_seed(0)
+    config = transformers.LlamaConfig(vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32,
+                                      num_hidden_layers=8, num_attention_heads=2, num_key_value_heads=2,
+                                      max_position_embeddings=2048, tie_word_embeddings=True)
+    out = tmp_path_factory.mktemp("tiny") / "model"
+    transformers.LlamaForCausalLM(config).save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+def test_key_offsets():
+    assert tool_sft_data.key_char_offsets("get_city_weather", ["get_city_time", "lookup"]) == [0, 9]
+    assert tool_sft_data.key_char_offsets("abc", ["abc", "abcd"]) == [0]
+
+
+def test_spread_layers():
+    assert spread_layers(30, 0.25) == [0, 4, 8, 12, 17, 21, 25, 29]
+    assert spread_layers(8, 0.25) == [0, 7]
+    assert spread_layers(4, 0.1) == [2]
+
+
+def test_examples_from_real_rows(toolhop_dir, tiny_model_dir):
+    from knowbench.loaders.toolhop import load_rows
+    from knowbench.sandbox import ToolSandbox
+    from knowbench.training.toolhop.prompts import SYSTEM_PROMPTS
+
+    tokenizer = transformers.AutoTokenizer.from_pretrained(tiny_model_dir)
+    rows = load_rows(toolhop_dir)[:6]
+    render = tool_sft_data.template_renderer(tokenizer, "compact")
+    built = 0
+    with ToolSandbox(workers=1) as sandbox:
+        for row in rows:
+            calls = tool_sft_data.gold_calls(row, sandbox, 300)
+            example = tool_sft_data.build_example(row, calls, render, tokenizer.eos_token,
+                                                  SYSTEM_PROMPTS["mandatory"])
+            if example is None:
+                continue
+            built += 1
+            for call, (lo, hi) in zip(example.calls, example.targets, strict=False):
+                target = example.text[lo:hi]
+                assert target.startswith("<tool_call>") and target.endswith(tokenizer.eos_token)
+                parsed = json.loads(target[len("<tool_call>"): target.index("</tool_call>")])
+                assert parsed == {"name": call["name"], "arguments": call["arguments"]}
+                assert example.text[call["start"]: call["start"] + len(call["name"])] == call["name"]
+                assert call["output"] if "output" in call else True
+            plain = tool_sft_data.encode_example(example, tokenizer, weighted=False, max_tokens=4096)
+            weighted = tool_sft_data.encode_example(example, tokenizer, weighted=True, max_tokens=4096)
+            assert torch.equal(plain["labels"], weighted["labels"])
+            n_key, n_other = weighted["n_key"], weighted["n_other"]
+            assert n_key >= len(example.calls)
+            expected = min(n_other / n_key, tool_sft_data.MAX_KEY_WEIGHT)
+            assert weighted["key_weight"] == pytest.approx(expected)
+            assert sorted(set(weighted["weights"][0].tolist())) == sorted({0.0, 1.0, expected})
+            assert set(plain["weights"][0].tolist()) == {0.0, 1.0}
+            # key tokens begin the tool names
+            assert any(call["name"].startswith(t.strip('"').strip()) for t in weighted["key_tokens"]
+                       for call in example.calls)
+    assert built >= 3
+
+
+def test_selective_freezes_spread_layers(tiny_model_dir):
+    model = transformers.AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    chosen = freeze_for_selective(model, 0.25)
+    assert chosen == [0, 7]
+    trainable = {name.split(".")[2] for name, p in model.named_parameters() if p.requires_grad}
+    assert trainable == {"0", "7"}
+
+
+@pytest.mark.slow
+def test_tool_sft_small_run(toolhop_dir, tiny_model_dir, tmp_path):
+    config = ToolSftConfig(data=str(toolhop_dir), model=str(tiny_model_dir), rows_limit=10, epochs=1.0, lr=1e-3,
+                           checkpoint_every=2)
+    metrics = run_tool_sft(config, tmp_path / "run", quiet=True)
+    assert metrics["train_rows"] >= 3 and metrics["held_out_rows"] >= 1
+    for name in ("base", "plain", "weighted", "selective"):
+        row = metrics["summary"][name]
+        assert 0 <= row["tool_selection_accuracy"] <= 1 and row["target_loss"] > 0
+    assert metrics["selective"]["trainable_parameters"] < metrics["weighted"]["trainable_parameters"]
+    assert metrics["selective"]["layers"] == [0, 7]
+    # plain and weighted start from the same weights and data, so only the loss weighting differs
+    assert metrics["plain"]["losses"] != metrics["weighted"]["losses"]
+    assert metrics["plain"]["target_loss"] < metrics["base"]["target_loss"]
