@@ -293,7 +293,8 @@ class EvoWikiBuilder(DatasetBuilder[EvoWikiConfig]):
         self.prepare()
         questions = [row for state in STATES for row in tables[state][QUESTION_SPLIT].select(
             ["state", "hops", "property", "subject_id"]).to_pylist()]
-        corpus = tables["corpus"][CORPUS_SPLIT].select(["source"]).to_pylist()
+        corpus = tables["corpus"][CORPUS_SPLIT].select(["source", "title"]).to_pylist()
+        pages = {r["title"] for r in corpus if r["source"] == "wikipedia"}
         per = Counter((r["state"], r["hops"]) for r in questions)
         hops = sorted({r["hops"] for r in questions})
         snapshot = self.snapshot
@@ -319,6 +320,8 @@ class EvoWikiBuilder(DatasetBuilder[EvoWikiConfig]):
             "old_subjects": len(self.old_snapshot.subjects()) if self.old_snapshot else 0,
             "changes": Counter(c.kind for c in self.changes).most_common(),
             "corpus": len(corpus),
+            "wikipedia_pages": len(pages),
+            "subjects_with_page": sum(1 for e in snapshot.subjects() if (e.enwiki_title or e.label) in pages),
             "corpus_by_source": Counter(r["source"] for r in corpus).most_common(),
             "skipped": dataclasses.asdict(self.stats) | {"by_property": None},
             "retrievers": list(self.config.retrievers),

@@ -11,14 +11,17 @@ Types (``types.py``, fixed by CONTRACTS.md)::
 Wikidata (``wikidata.py``, ``dumpio.py``, ``labels.py``)::
 
     iter_entities(paths, language="en", *, fast=True, processes=1, threads=None, kinds=None, properties=None,
-                  special_values=False, block_size=1 << 20, start_method="forkserver") -> Iterator[Entity]
+                  special_values=False, block_size=1 << 20, start_method="forkserver",
+                  parallel_gzip=False) -> Iterator[Entity]
         # paths: one path or many; folders expand to their *.json* files. Dumps (.json/.json.gz/.json.bz2,
         # "[" + one entity per line + "]"), JSON lines, wbgetentities responses, bare entity documents.
         # Statement.value: item id "Q5"; time "+1977-00-00T00:00:00Z"; quantity amount without "+";
         # monolingual text; "lat,lon"; strings. somevalue/novalue skipped unless special_values=True.
         # kinds={"item"} keeps items only; properties={"P39", ...} keeps only those statements (faster).
         # Labels fall back to the "mul" language. Statement order = document order.
+        # fast: orjson + indexed_bzip2 (parallel bz2); parallel_gzip=True: rapidgzip (index grows with file).
     iter_documents(paths, fast=True, threads=None) -> Iterator[dict]      # raw entity JSON documents
+    (SqliteLabelStore also has get_many(ids) -> dict; LabelStore has add_document(doc), items(), len())
     parse_entity(doc: dict, language="en", special_values=False, properties=None) -> Entity
     LabelStore.from_paths(paths, language="en") -> LabelStore   # in memory; labels-only API responses included
     SqliteLabelStore.build(paths, db_path, language="en") -> SqliteLabelStore  # on disk, one pass, atomic
@@ -27,13 +30,17 @@ Wikidata (``wikidata.py``, ``dumpio.py``, ``labels.py``)::
 
 Wikipedia (``wikipedia.py``; also exported here)::
 
-    iter_pages(path, backend="mwxml") -> Iterator[Page]   # export XML 0.3-0.11, plain or .bz2, all revisions
-    Page(id, title, namespace, redirect, revisions: tuple[Revision, ...])
-    Revision(id, timestamp: datetime (UTC), text: str | None, text_deleted, comment_deleted, user_deleted,
-             comment, user, parent_id, sha1)
-    revision_at(page, when: date | datetime) -> Revision | None   # latest revision with timestamp <= when
+    iter_pages(path, backend="mwxml", namespaces=None) -> Iterator[Page]  # export XML 0.3-0.11, plain/.bz2/.gz;
+        # all revisions; backend="etree" = ElementTree iterparse (same results on every sample)
+    Page(id, title, namespace, redirect, revisions: tuple[Revision, ...]); page.latest -> Revision | None
+        # revisions sorted oldest first; redirect = target title (0.3: read from "#REDIRECT [[X]]")
+    Revision(id, timestamp: datetime (UTC), text: str | None (None only when deleted), text_deleted,
+             comment_deleted, user_deleted, comment, user, parent_id, sha1)
+    revision_at(page, when: date | datetime, require_text=True) -> Revision | None
+        # newest revision saved at or before `when` (a date = end of that day UTC); deleted text skipped
     clean_text(wikitext) -> str                  # templates/refs/files/categories/markup removed, "== H ==" kept
-    passages(title, text, max_words=100) -> list[Passage]   # Passage(title, section, text, index)
+    passages(title, text, max_words=100) -> list[Passage]   # Passage(title, section, text, index);
+        # lead section = "", passages never cross a section
 
 API client (``knowbench.datasets_src.evowiki.api``; imports requests, so not re-exported here)::
 

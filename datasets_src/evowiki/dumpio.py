@@ -7,8 +7,10 @@ Three layouts are recognised from the first bytes of the (decompressed) file:
 * one JSON document: a ``wbgetentities`` response ``{"entities": {...}}`` or a bare entity document
   (pretty-printed files are read whole; they are API responses, never dumps).
 
-Decompression uses ``indexed_bzip2`` / ``rapidgzip`` (parallel, ``fast=True``) or the standard ``bz2`` / ``gzip``
-modules; parsing uses ``orjson`` (``fast=True``) or ``json``. The legacy 2014 XML serialization
+Decompression uses ``indexed_bzip2`` (parallel, ``fast=True``) or the standard ``bz2`` module for bzip2, zlib
+(``gzip``) or, on request, ``rapidgzip`` (parallel; its seek index grows with the file) for gzip; parsing uses
+``orjson`` (``fast=True``) or ``json``. Files are read in blocks of whole lines (1 MiB by default), so memory
+does not depend on the dump size. The legacy 2014 XML serialization
 (``sample-daily-dump-20140220.xml``) is not supported.
 
 Example:
@@ -64,10 +66,15 @@ def _default_threads() -> int:
 
 
 @contextlib.contextmanager
-def open_decompressed(path: PathLike, fast: bool = True, threads: int | None = None) -> Iterator[IO[bytes]]:
+def open_decompressed(
+    path: PathLike, fast: bool = True, threads: int | None = None, parallel_gzip: bool = False
+) -> Iterator[IO[bytes]]:
     """Open ``path`` as a binary stream, decompressing gzip/bzip2 (detected from magic bytes).
 
-    ``fast`` uses parallel decompression with ``threads`` threads (default: CPUs, at most 8).
+    ``fast`` decompresses bzip2 in parallel with ``indexed_bzip2`` (``threads`` threads, default: CPUs, at most
+    8). gzip uses zlib (``gzip`` module), which is rarely the bottleneck and runs in constant memory;
+    ``parallel_gzip=True`` uses ``rapidgzip`` instead, whose in-memory seek index grows with the file (measured
+    by ``bench/bench_evowiki_stream.py``), so use it for files that fit the memory budget.
     """
     path = Path(path)
     if not path.is_file():
@@ -87,7 +94,7 @@ def open_decompressed(path: PathLike, fast: bool = True, threads: int | None = N
             with bz2.open(path, "rb") as handle:
                 yield handle
     else:
-        if fast:
+        if fast and parallel_gzip:
             import rapidgzip
 
             with rapidgzip.open(str(path), parallelization=threads) as handle:
@@ -109,9 +116,9 @@ def _gzip_trailer_size(path: Path) -> int | None:
         return struct.unpack("<I", handle.read(4))[0]
 
 
-def _check_complete(path: Path, fast: bool, total: int) -> None:
+def _check_complete(path: Path, parallel_gzip: bool, total: int) -> None:
     """rapidgzip returns the readable part of a truncated gzip file silently; compare with the trailer size."""
-    if not fast:
+    if not parallel_gzip:
         return
     expected = _gzip_trailer_size(path)
     if expected is not None and expected != total % (1 << 32):
@@ -208,6 +215,7 @@ def iter_raw(
     threads: int | None = None,
     blocks: bool = False,
     block_size: int = 1 << 20,
+    parallel_gzip: bool = False,
 ) -> Iterator[RawRecord | RawBlock | dict[str, Any]]:
     """Yield the records of one file: :class:`RawRecord` lines (or, with ``blocks``, :class:`RawBlock` runs of
     lines) for dumps and JSON lines, dicts for single documents.
@@ -218,7 +226,7 @@ def iter_raw(
     path = Path(path)
     line_no, offset = 0, 0
     try:
-        with open_decompressed(path, fast=fast, threads=threads) as stream:
+        with open_decompressed(path, fast=fast, threads=threads, parallel_gzip=parallel_gzip) as stream:
             first, rest, line_no, offset = _read_first_line(stream, block_size)
             if not first.strip():
                 raise SourceFormatError(path, None, "empty file")
@@ -227,7 +235,7 @@ def iter_raw(
             if head.startswith(b"[") and not dump:  # a whole JSON array on few lines: a small file
                 data = first + rest + stream.read()
                 offset += len(data)
-                _check_complete(path, fast, offset)
+                _check_complete(path, fast and parallel_gzip, offset)
                 yield from _document_records(path, _loads_whole(path, data, fast))
                 return
             if not dump:
@@ -242,7 +250,7 @@ def iter_raw(
                 if not isinstance(first_doc, dict):  # one pretty-printed document (API response, entity)
                     data = first + rest + stream.read()
                     offset += len(data)
-                    _check_complete(path, fast, offset)
+                    _check_complete(path, fast and parallel_gzip, offset)
                     yield from _document_records(path, _loads_whole(path, data, fast))
                     return
                 rest = first + rest  # JSON lines: the first line is a record too
@@ -264,7 +272,8 @@ def iter_raw(
                             "file ends inside a record (truncated?)",
                         )
                     tail = data.rstrip()
-                    closed = _strip_dump_line(tail[tail.rfind(b"\n") + 1 :]) == b"]"
+                    if tail:
+                        closed = _strip_dump_line(tail[tail.rfind(b"\n") + 1 :]) == b"]"
                 block = RawBlock(str(path), line_no + 1, offset, dump, data)
                 if blocks:
                     yield block
@@ -275,7 +284,7 @@ def iter_raw(
                 raise SourceFormatError(
                     path, f"line {line_no} (byte {offset})", "dump ends without its closing ']' (truncated?)"
                 )
-            _check_complete(path, fast, offset)
+            _check_complete(path, fast and parallel_gzip, offset)
     except SourceFormatError:
         raise
     except (EOFError, OSError, RuntimeError, ValueError) as error:

@@ -192,6 +192,7 @@ class _Options:
     special_values: bool
     kinds: frozenset[str] | None
     properties: frozenset[str] | None
+    parallel_gzip: bool = False
 
 
 def _convert(doc: dict[str, Any], path: str, where: str, options: _Options) -> Entity | None:
@@ -228,9 +229,14 @@ def _parse_block(
     return out, None
 
 
-def _serial(paths: list[Path], fast: bool, threads: int | None, options: _Options) -> Iterator[Entity]:
+def _serial(
+    paths: list[Path], fast: bool, threads: int | None, options: _Options, block_size: int
+) -> Iterator[Entity]:
     for path in paths:
-        for record in iter_raw(path, fast=fast, threads=threads):
+        raw = iter_raw(
+            path, fast=fast, threads=threads, block_size=block_size, parallel_gzip=options.parallel_gzip
+        )
+        for record in raw:
             if isinstance(record, RawRecord):
                 docs: Iterable[dict[str, Any]] = decode_record(record, fast=fast)
                 where = f"line {record.line}"
@@ -264,7 +270,14 @@ def _parallel(
                     raise SourceFormatError(*error)
 
         for path in paths:
-            for item in iter_raw(path, fast=fast, threads=threads, blocks=True, block_size=block_size):
+            for item in iter_raw(
+                path,
+                fast=fast,
+                threads=threads,
+                blocks=True,
+                block_size=block_size,
+                parallel_gzip=options.parallel_gzip,
+            ):
                 if isinstance(item, RawBlock):
                     pending.append(pool.apply_async(_parse_block, (item, fast, options)))
                     yield from drain(limit)
@@ -288,12 +301,14 @@ def iter_entities(
     special_values: bool = False,
     block_size: int = 1 << 20,
     start_method: str = "forkserver",
+    parallel_gzip: bool = False,
 ) -> Iterator[Entity]:
     """Stream :class:`Entity` records from Wikidata files (folders expand to their ``*.json*`` files).
 
-    ``fast`` selects ``orjson`` + parallel decompression (``indexed_bzip2``/``rapidgzip`` with ``threads``);
+    ``fast`` selects ``orjson`` + parallel bzip2 decompression (``indexed_bzip2`` with ``threads``; gzip goes
+    through zlib unless ``parallel_gzip=True`` picks ``rapidgzip``, whose index grows with the file);
     ``fast=False`` is the plain ``json`` + ``bz2``/``gzip`` path. ``processes > 1`` parses dump lines in worker
-    processes, ``block_size`` bytes of whole lines per task (order is kept; at most ``3 * processes`` blocks
+    processes, ``block_size`` bytes of whole lines per task (also the read size of the serial path) (order is kept; at most ``3 * processes`` blocks
     are in flight, so memory stays bounded; ``start_method`` is the
     multiprocessing start method, ``"forkserver"`` being safe in threaded programs). ``kinds`` keeps only these
     entity types (``{"item"}``, ``{"item", "property"}``); ``properties`` keeps only the statements of these
@@ -313,9 +328,10 @@ def iter_entities(
         special_values=special_values,
         kinds=frozenset(kinds) if kinds is not None else None,
         properties=frozenset(properties) if properties is not None else None,
+        parallel_gzip=parallel_gzip,
     )
     if processes <= 1:
-        yield from _serial(path_list, fast, threads, options)
+        yield from _serial(path_list, fast, threads, options, block_size)
     else:
         yield from _parallel(path_list, fast, threads, options, processes, block_size, start_method)
 

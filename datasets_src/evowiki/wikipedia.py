@@ -324,7 +324,25 @@ def clean_text(wikitext: str) -> str:
     """
     import mwparserfromhell
 
-    return _tidy(_render(mwparserfromhell.parse(wikitext)))
+    return _tidy(_fallback_cleanup(_render(mwparserfromhell.parse(wikitext))))
+
+
+_LEFT_REF_EMPTY = re.compile(r"<ref[^>]*/>", re.IGNORECASE)
+_LEFT_REF = re.compile(r"<ref[^>]*>.*?</ref\s*>", re.IGNORECASE | re.DOTALL)
+_LEFT_TEMPLATE = re.compile(r"\{\{[^{}]*\}\}")
+_LEFT_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(\s[^<>]*)?/?>")
+
+
+def _fallback_cleanup(text: str) -> str:
+    """Markup the parser left as plain text (it gives up on some unbalanced constructs): references,
+    innermost-first templates and HTML tags are removed with regular expressions."""
+    if "<" not in text and "{{" not in text:
+        return text
+    text = _LEFT_REF.sub("", _LEFT_REF_EMPTY.sub("", text))
+    previous = None
+    while previous != text:
+        previous, text = text, _LEFT_TEMPLATE.sub("", text)
+    return _LEFT_TAG.sub("", text)
 
 
 def _param(template: Any, name: str | int) -> str:

@@ -10,6 +10,7 @@ Example:
     >>> from knowbench.backends import GenerationConfig, load_backend  # doctest: +SKIP
     >>> backend = load_backend("transformers:smollm2")  # doctest: +SKIP
     >>> backend.chat([[{"role": "user", "content": "Capital of France?"}]], GenerationConfig(max_new_tokens=12))
+    ... # doctest: +SKIP
     [[Completion(text='The capital of France is Paris.', ...)]]
 """
 

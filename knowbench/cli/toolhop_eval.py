@@ -34,19 +34,28 @@ class JudgeName(StrEnum):
 def eval_toolhop(
     data: Annotated[str, typer.Option("--data", help="Built ToolHop folder or Hub repo id.")],
     backend: Annotated[
-        str, typer.Option("--backend", help="Model spec: transformers:smollm2, openai:http://HOST:PORT/v1#MODEL.")
+        str,
+        typer.Option("--backend", help="Model spec: transformers:smollm2, openai:http://HOST:PORT/v1#MODEL."),
     ],
     scenario: Annotated[Scenario, typer.Option("--scenario", help="direct (no tools), mandatory or free.")],
     out: Annotated[Path, typer.Option("--out", help="Run folder (traces.jsonl, config.json, report.json).")],
-    feedback: Annotated[Feedback, typer.Option("--feedback", help="Feedback on a failed call.")] = Feedback.detailed,
+    feedback: Annotated[
+        Feedback, typer.Option("--feedback", help="Feedback on a failed call.")
+    ] = Feedback.detailed,
     judge: Annotated[JudgeName, typer.Option("--judge", help="typed, or the official containment rule.")] = (
         JudgeName.typed
     ),
-    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Evaluate only the first N rows.")] = None,
-    max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", min=1, help="Tokens per model turn.")] = 512,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="Evaluate only the first N rows.")
+    ] = None,
+    max_new_tokens: Annotated[
+        int, typer.Option("--max-new-tokens", min=1, help="Tokens per model turn.")
+    ] = 512,
     max_turns: Annotated[int, typer.Option("--max-turns", min=1, help="Model turns per query.")] = 9,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Queries in flight at once.")] = 8,
-    sandbox: Annotated[str, typer.Option("--sandbox", help="Sandbox for tool calls (registry name).")] = "subprocess",
+    sandbox: Annotated[
+        str, typer.Option("--sandbox", help="Sandbox for tool calls (registry name).")
+    ] = "subprocess",
     workers: Annotated[int, typer.Option("--workers", min=1, help="Sandbox worker processes.")] = 2,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
@@ -65,7 +74,9 @@ def eval_toolhop(
         max_new_tokens=max_new_tokens,
         batch_size=batch_size,
     )
-    report = run_eval(data, backend, settings, out, limit=limit, sandbox=sandbox, workers=workers, progress=not quiet)
+    report = run_eval(
+        data, backend, settings, out, limit=limit, sandbox=sandbox, workers=workers, progress=not quiet
+    )
     print_report(report, console)
     console.print(f"wrote {out / 'report.json'}")
 

@@ -119,15 +119,21 @@ def reproduce_merge_output(
 _V1_ACC = re.compile(r"^ACC_(\d+(?:\.\d+)?)B$")
 
 
-def load_v1_spreadsheet(path: str | os.PathLike[str]) -> tuple[FactTable, dict[float, np.ndarray]]:
-    """The first version's sheet: a count table (accuracy of the first model) and ``{size_in_billions: acc}``."""
+def read_v1_frame(path: str | os.PathLike[str]) -> Any:
+    """The first version's sheet as a pandas DataFrame."""
     import pandas as pd
 
-    path = Path(path)
     try:
-        frame = pd.read_excel(path)
+        return pd.read_excel(path)
     except Exception as error:  # openpyxl raises several types for bad files
         raise SourceFormatError(path, None, f"not a readable spreadsheet ({error})") from None
+
+
+def load_v1_spreadsheet(source: str | os.PathLike[str] | Any) -> tuple[FactTable, dict[float, np.ndarray]]:
+    """The first version's sheet (a path or its DataFrame): a count table and ``{size_in_billions: accuracy}``."""
+    is_path = isinstance(source, str | os.PathLike)
+    path = Path(source) if is_path else Path("v1-sheet")
+    frame = read_v1_frame(path) if is_path else source
     missing = [c for c in ("N", "N_s", "N_o", "N_so") if c not in frame.columns]
     accuracy = {float(m.group(1)): frame[c].to_numpy(np.float64) for c in frame.columns if (m := _V1_ACC.match(str(c)))}
     if missing or not accuracy:
@@ -144,9 +150,9 @@ def load_v1_spreadsheet(path: str | os.PathLike[str]) -> tuple[FactTable, dict[f
     return table, accuracy
 
 
-def reproduce_v1(path: str | os.PathLike[str]) -> dict[float, Reproduction]:
+def reproduce_v1(source: str | os.PathLike[str] | Any) -> dict[float, Reproduction]:
     """R^2 per model size of the first version (``P`` = size in billions), keyed by that size."""
-    table, accuracy = load_v1_spreadsheet(path)
+    table, accuracy = load_v1_spreadsheet(source)
     out = {}
     for size, acc in accuracy.items():
         model_table = FactTable(table.n_docs, table.n_s, table.n_o, table.n_so, acc)

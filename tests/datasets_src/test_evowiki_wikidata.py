@@ -220,18 +220,23 @@ def dump_body(wikidata: Path) -> bytes:
     return b"[\n" + b",\n".join(entities * 12) + b"\n]\n"
 
 
-@pytest.mark.parametrize("fast", [True, False])
-def test_truncated_bz2_and_gz_are_one_line_errors(dump_body: bytes, tmp_path: Path, fast: bool) -> None:
+@pytest.mark.parametrize(("fast", "parallel_gzip"), [(True, False), (False, False), (True, True)])
+def test_truncated_bz2_and_gz_are_one_line_errors(
+    dump_body: bytes, tmp_path: Path, fast: bool, parallel_gzip: bool
+) -> None:
     good_bz2, good_gz = bz2.compress(dump_body, 1), gzip.compress(dump_body)
     (tmp_path / "cut.json.bz2").write_bytes(good_bz2[: len(good_bz2) * 2 // 3])
     (tmp_path / "cut.json.gz").write_bytes(good_gz[: len(good_gz) * 2 // 3])
     (tmp_path / "ok.json.bz2").write_bytes(good_bz2)
-    assert sum(1 for _ in iter_entities(tmp_path / "ok.json.bz2", fast=fast)) == 12 * 101
+    (tmp_path / "ok.json.gz").write_bytes(good_gz)
+    for name in ("ok.json.bz2", "ok.json.gz"):
+        entities = iter_entities(tmp_path / name, fast=fast, parallel_gzip=parallel_gzip)
+        assert sum(1 for _ in entities) == 12 * 101
     for name in ("cut.json.bz2", "cut.json.gz"):
         with pytest.raises(SourceFormatError) as caught:
-            list(iter_entities(tmp_path / name, fast=fast))
+            list(iter_entities(tmp_path / name, fast=fast, parallel_gzip=parallel_gzip))
         message = str(caught.value)
-        assert message.startswith(str(tmp_path / name)) and "\n" not in message
+        assert message.startswith(f"{tmp_path / name}: line ") and "\n" not in message
         assert "byte" in message
 
 
@@ -275,3 +280,15 @@ def test_property_and_kind_filters(wikidata: Path) -> None:
     assert only.statements == tuple(s for s in full.statements if s.property in {"P39", "P26"})
     mixed = wikidata / "Wikidata__Wikidata-Toolkit__wbgetentities-Q6-Q42-P31.json"
     assert [e.id for e in iter_entities(mixed, kinds={"item"})] == ["Q42"]
+
+
+def test_block_boundaries_do_not_change_the_result(dump_body: bytes, tmp_path: Path) -> None:
+    path = tmp_path / "d.json"
+    path.write_bytes(dump_body + b"\n\n")  # trailing blank lines after the closing bracket are fine
+    reference = [e.id for e in iter_entities(path, fast=False)]
+    assert len(reference) == 12 * 101
+    for block_size in (64, 1000, 65_537):
+        assert [e.id for e in iter_entities(path, block_size=block_size)] == reference
+    (tmp_path / "after.json").write_bytes(dump_body + b'{"id": "Q1"}\n')
+    with pytest.raises(SourceFormatError, match="data after the closing"):
+        list(iter_entities(tmp_path / "after.json", block_size=64))

@@ -106,7 +106,7 @@ def test_clean_text_removes_templates_and_references(wikipedia: Path) -> None:
     raw = page.latest.text
     assert "{{" in raw and "<ref" in raw and "[[Category:" in raw
     text = clean_text(raw)
-    for markup in ("{{", "<ref", "</ref>", "[[", "]]", "'''", "<!--", "Category:"):
+    for markup in ("{{", "}}", "<ref", "</", "[[", "]]", "'''", "<!--", "Category:"):
         assert markup not in text, markup
     headings = re.findall(r"^==+ *(.+?) *==+$", raw, flags=re.MULTILINE)
     kept = re.findall(r"^==+ (.+) ==+$", text, flags=re.MULTILINE)

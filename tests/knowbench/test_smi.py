@@ -11,7 +11,7 @@ import pytest
 from knowbench.cli import main
 from knowbench.errors import ConfigError, SourceFormatError
 from knowbench.smi.metric import fit_bins, log2_bins, minmax, mutual_information, parse_params, plot_fit, scores
-from knowbench.smi.reproduce import load_merge_output, reproduce_merge_output, reproduce_v1
+from knowbench.smi.reproduce import load_merge_output, read_v1_frame, reproduce_merge_output, reproduce_v1
 
 # published in arXiv 2502.04066 (later version, The Pile counts): R^2 of SMI / MI / co-occurrence
 PUBLISHED = {
@@ -41,19 +41,22 @@ def test_mi_from_counts_equals_released_mi(shared_data):
     assert np.all(mi[~positive] <= 0)
 
 
-def test_v1_spreadsheet_reproduces_r2_above_084_for_all_four_sizes(shared_data):
-    results = reproduce_v1(shared_data / "smi/smi_v1_full_evaluation_set_and_metrics.xlsx")
+@pytest.fixture(scope="module")
+def v1_frame(shared_data):
+    return read_v1_frame(shared_data / "smi/smi_v1_full_evaluation_set_and_metrics.xlsx")
+
+
+def test_v1_spreadsheet_reproduces_r2_above_084_for_all_four_sizes(v1_frame):
+    results = reproduce_v1(v1_frame)
     assert sorted(results) == [1.1, 1.6, 7.0, 13.0]
     for size, result in results.items():
         assert result.r2["smi"] > 0.84, (size, result.r2)
         assert result.r2["smi"] >= result.r2["mi"] > result.r2["co"]
 
 
-def test_v1_binned_columns_match_the_sheet(shared_data):
+def test_v1_binned_columns_match_the_sheet(v1_frame):
     """The sheet's own normalised MI and co-occurrence columns equal our bins + min-max (int() truncation)."""
-    import pandas as pd
-
-    frame = pd.read_excel(shared_data / "smi/smi_v1_full_evaluation_set_and_metrics.xlsx")
+    frame = v1_frame
     mi = mutual_information(frame.N, frame.N_s, frame.N_o, frame.N_so)
     np.testing.assert_allclose(minmax(log2_bins(mi)), frame.MI, atol=1e-12)
     np.testing.assert_allclose(minmax(log2_bins(frame.N_so.to_numpy(float))), frame["co-occurrence"], atol=1e-12)

@@ -78,6 +78,7 @@ def describe_categories(
     keyword_texts: Sequence[str] | None = None,
     radius_quantile: float = 0.1,
     radius_labels: np.ndarray | None = None,
+    name: bool = True,
 ) -> None:
     """(Re)compute centroid, size, keywords, examples and name of categories ``ids`` from their members.
 
@@ -87,7 +88,7 @@ def describe_categories(
     keyword_labels = labels if keyword_labels is None else keyword_labels
     keyword_texts = texts if keyword_texts is None else keyword_texts
     wanted = np.isin(keyword_labels, list(ids))
-    keywords = labeller.keywords(keyword_texts, np.where(wanted, keyword_labels, -1)) if len(ids) else {}
+    keywords = labeller.keywords(keyword_texts, np.where(wanted, keyword_labels, -1)) if len(ids) and name else {}
     for category_id in ids:
         members = np.flatnonzero(labels == category_id)
         if len(members) == 0:
@@ -103,8 +104,9 @@ def describe_categories(
         category.keywords = keywords.get(category_id, category.keywords)
         category.examples = [{"sample_id": sample_ids[i], "text": texts[i]} for i in closest]
         category.kinds = dict(Counter(kinds[i] for i in members if kinds[i]).most_common())
-        category.name = category_name(category.keywords, Counter(category.kinds), labeller,
-                                      [texts[i] for i in closest])
+        if name:
+            category.name = category_name(category.keywords, Counter(category.kinds), labeller,
+                                          [texts[i] for i in closest])
 
 
 def solution_text(sample: ErrorSample) -> str:
@@ -225,7 +227,7 @@ class ErrorClusterPipeline:
         solutions = [solution_text(s) for s in samples]
         describe_categories(taxonomy, range(len(order)), raw_labels, embeddings, texts, sample_ids, kinds,
                             self.labeller, self.n_examples, 1, keyword_texts=solutions,
-                            radius_quantile=self.radius_quantile)
+                            radius_quantile=self.radius_quantile, name=False)
         labels, similarity = raw_labels.copy(), np.ones(len(samples), dtype=np.float32)
         outliers = np.flatnonzero(raw_labels < 0)
         if taxonomy.categories:

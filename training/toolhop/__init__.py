@@ -10,4 +10,12 @@ from knowbench.training.toolhop.harness import EvalSettings, evaluate
 from knowbench.training.toolhop.judge import JUDGES, extract_answer, typed_match
 from knowbench.training.toolhop.run import report_from_run, run_eval
 
-__all__ = ["JUDGES", "EvalSettings", "evaluate", "extract_answer", "report_from_run", "run_eval", "typed_match"]
+__all__ = [
+    "JUDGES",
+    "EvalSettings",
+    "evaluate",
+    "extract_answer",
+    "report_from_run",
+    "run_eval",
+    "typed_match",
+]

@@ -42,7 +42,9 @@ def _breakdown(records: Sequence[dict[str, Any]], key: str, judge: str) -> dict[
     }
 
 
-def summarise(records: Sequence[dict[str, Any]], judge: str = "typed", config: dict[str, Any] | None = None) -> dict:
+def summarise(
+    records: Sequence[dict[str, Any]], judge: str = "typed", config: dict[str, Any] | None = None
+) -> dict:
     """The report of one run from its trace records (see :mod:`knowbench.training.toolhop.harness`)."""
     config = config or {}
     queries = len(records)
@@ -154,7 +156,9 @@ def plot_by_hops(report: dict[str, Any], path: str | Path) -> Path:
     figure, axis = plt.subplots(figsize=(5, 3.2))
     bars = axis.bar(hops, accuracy, color="#4c72b0")
     for bar, count in zip(bars, counts, strict=True):
-        axis.annotate(f"n={count}", (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center", va="bottom")
+        axis.annotate(
+            f"n={count}", (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center", va="bottom"
+        )
     axis.set_xlabel("hops")
     axis.set_ylabel("answer correctness (%)")
     axis.set_ylim(0, 100)
