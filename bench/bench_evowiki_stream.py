@@ -232,7 +232,7 @@ def plot(rows: list[dict], out: Path) -> None:
         sizes = [r["size"] for r in series]
         memory.plot(sizes, [r["peak_rss_mb"] for r in series], marker="o", label=" ".join(key))
         speed.plot(sizes, [r["entities_per_cpu_s"] for r in series], marker="o", label=" ".join(key))
-    memory.set(xscale="log", xlabel="entities in dump", ylabel="peak RSS (MB)", title="memory stays flat")
+    memory.set(xscale="log", xlabel="entities in dump", ylabel="peak RSS (MB)", title="peak memory vs dump size")
     speed.set(
         xscale="log", xlabel="entities in dump", ylabel="entities / CPU second", title="throughput per core"
     )

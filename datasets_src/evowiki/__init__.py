@@ -32,7 +32,7 @@ Wikipedia (``wikipedia.py``; also exported here)::
 
     iter_pages(path, backend="mwxml", namespaces=None) -> Iterator[Page]  # export XML 0.3-0.11, plain/.bz2/.gz;
         # all revisions; backend="etree" = ElementTree iterparse (same results on every sample)
-    Page(id, title, namespace, redirect, revisions: tuple[Revision, ...]); page.latest -> Revision | None
+    Page(id, title, namespace, redirect, revisions: tuple[Revision, ...]); page.latest() -> Revision | None
         # revisions sorted oldest first; redirect = target title (0.3: read from "#REDIRECT [[X]]")
     Revision(id, timestamp: datetime (UTC), text: str | None (None only when deleted), text_deleted,
              comment_deleted, user_deleted, comment, user, parent_id, sha1)

@@ -120,6 +120,7 @@ def parse_statements(
     if not isinstance(claims, dict):
         return ()
     result: list[Statement] = []
+    append = result.append
     for prop, group in claims.items():
         if properties is not None and prop not in properties:
             continue
@@ -133,17 +134,24 @@ def parse_statements(
             else:
                 continue
             qualifiers = claim.get("qualifiers")
-            result.append(
+            if qualifiers and (START in qualifiers or END in qualifiers or POINT_IN_TIME in qualifiers):
+                start = _time_qualifier(qualifiers, START)
+                end = _time_qualifier(qualifiers, END)
+                point = _time_qualifier(qualifiers, POINT_IN_TIME)
+            else:
+                start = end = point = None
+            datatype = snak.get("datatype")
+            append(
                 Statement(
-                    subject=subject,
-                    property=str(snak.get("property", prop)),
-                    value=value,
-                    value_type=_datatype(snak),
-                    rank=str(claim.get("rank", "normal")),
-                    start=_time_qualifier(qualifiers, START),
-                    end=_time_qualifier(qualifiers, END),
-                    point_in_time=_time_qualifier(qualifiers, POINT_IN_TIME),
-                    statement_id=str(claim.get("id", "")),
+                    subject,
+                    prop,
+                    value,
+                    datatype if datatype is not None else _datatype(snak),
+                    claim.get("rank", "normal"),
+                    start,
+                    end,
+                    point,
+                    claim.get("id", ""),
                 )
             )
     return tuple(result)

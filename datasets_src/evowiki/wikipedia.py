@@ -53,7 +53,7 @@ class Page:
     """A page with its revisions sorted by timestamp (oldest first).
 
     Example:
-        >>> Page(1, "Pear", 0, None, ()).latest is None
+        >>> Page(1, "Pear", 0, None, ()).latest() is None
         True
     """
 
@@ -63,8 +63,8 @@ class Page:
     redirect: str | None
     revisions: tuple[Revision, ...]
 
-    @property
     def latest(self) -> Revision | None:
+        """The newest revision (``None`` for a page without revisions)."""
         return self.revisions[-1] if self.revisions else None
 
 

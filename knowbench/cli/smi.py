@@ -28,6 +28,7 @@ def count(
     ray: Annotated[str | None, typer.Option("--ray", help="Run as a Ray Data job on this cluster (auto, ray://HOST:PORT, local).")] = None,
     text_field: Annotated[str, typer.Option("--text-field", help="Text column of JSONL/parquet/datasets.")] = "text",
     ignore_case: Annotated[bool, typer.Option("--ignore-case", help="Boundary mode: match case-insensitively.")] = False,
+    matcher: Annotated[str, typer.Option("--matcher", help="words (vectorised, default) or automaton (pyahocorasick); same counts.")] = "words",
 ) -> None:
     """Count N, N_s, N_o and N_so of every fact over a corpus (one automaton pass per document).
 
@@ -41,10 +42,10 @@ def count(
         from knowbench.smi.ray_count import count_with_ray
 
         result = count_with_ray(fact_list, corpus, ray, mode=mode, ignore_case=ignore_case,  # type: ignore[arg-type]
-                                text_field=text_field)
+                                text_field=text_field, matcher=matcher)  # type: ignore[arg-type]
     else:
         result = count_corpus(fact_list, corpus, mode=mode, workers=workers, ignore_case=ignore_case,  # type: ignore[arg-type]
-                              text_field=text_field, show_progress=True)
+                              text_field=text_field, show_progress=True, matcher=matcher)  # type: ignore[arg-type]
     path = write_counts(out, result)
     raw = result.raw
     rate = raw.n_bytes / 1e6 / max(result.seconds, 1e-9)

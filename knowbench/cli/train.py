@@ -163,7 +163,7 @@ def tool_sft(
     from rich.table import Table
 
     table = Table(title=f"tool-sft on held-out ToolHop rows ({out})")
-    for column in ("model", "tool selection", "call (name+args)", "final answer", "target loss", "s/step",
+    for column in ("model", "tool selection", "arguments", "whole call", "final answer", "target loss", "s/step",
                    "trainable"):
         table.add_column(column, justify="right")
 
@@ -171,7 +171,8 @@ def tool_sft(
         return "-" if value is None else f"{value:.3f}" if isinstance(value, float) else f"{value:,}"
 
     for name, row in metrics.get("summary", {}).items():
-        table.add_row(name, fmt(row["tool_selection_accuracy"]), fmt(row["call_accuracy"]),
+        table.add_row(name, fmt(row["tool_selection_accuracy"]), fmt(row["argument_accuracy"]),
+                      fmt(row["call_accuracy"]),
                       fmt(row["final_answer_accuracy"]), fmt(row["target_loss"]), fmt(row["seconds_per_step"]),
                       fmt(row["trainable_parameters"]))
     Console().print(table)
@@ -187,7 +188,9 @@ def evowiki_cl(
     lr: float = typer.Option(5e-5),
     batch_size: int = typer.Option(4),
     max_tokens: int = typer.Option(256, help="passages are cut to this many tokens"),
-    passages_limit: int = typer.Option(0, help="train on the first N corpus passages only (0: all)"),
+    passages: str = typer.Option("all", help="train on 'all' corpus passages or the top-k 'retrieved' for the "
+                                 "evaluated questions"),
+    passages_limit: int = typer.Option(0, help="train on the first N selected passages only (0: all)"),
     limit_per_state: int = typer.Option(20, help="questions evaluated per state (0: all)"),
     rag: str = typer.Option("none,bm25", help="comma-separated retrieval modes to evaluate: none, bm25, dense"),
     k: int = typer.Option(3, help="passages in the prompt with RAG"),
@@ -208,7 +211,7 @@ def evowiki_cl(
     _quiet_transformers(True)
     config = EvoWikiClConfig(
         data=data, model=model, epochs=epochs, lr=lr, batch_size=batch_size, max_tokens=max_tokens,
-        passages_limit=passages_limit, limit_per_state=limit_per_state,
+        passages=passages, passages_limit=passages_limit, limit_per_state=limit_per_state,
         rag=tuple(r.strip() for r in rag.split(",") if r.strip()), k=k, layer_fraction=layer_fraction, seed=seed,
     )
     metrics = run_evowiki_cl(config, out, overwrite=overwrite, quiet=quiet)

@@ -178,7 +178,7 @@ def iter_wiki_pages(path: str | os.PathLike[str], clean: bool = True) -> Iterato
     from knowbench.datasets_src.evowiki.wikipedia import clean_text, iter_pages
 
     for page in iter_pages(path, namespaces={0}):
-        revision = page.latest
+        revision = page.latest() if callable(page.latest) else page.latest
         if page.redirect or revision is None or not revision.text:
             continue
         yield clean_text(revision.text) if clean else revision.text

@@ -42,6 +42,10 @@ from knowbench.errors import ConfigError
 
 MatchMode = Literal["paper", "boundary"]
 MODES: tuple[MatchMode, ...] = ("paper", "boundary")
+#: ``"words"``: vectorised exact 64-bit word comparison (:mod:`knowbench.smi.wordmatch`, the default);
+#: ``"automaton"``: the prefix-filtered windows through pyahocorasick. Both give identical counts.
+Matcher = Literal["words", "automaton"]
+MATCHERS: tuple[Matcher, ...] = ("words", "automaton")
 
 #: bytes of text per vectorised batch
 DEFAULT_BATCH_BYTES = 4 << 20
@@ -139,7 +143,12 @@ class FactIndex:
         (1, 2, [' Kyu ', ' O ', ' Q '])
     """
 
-    def __init__(self, facts: Sequence[Triple], mode: MatchMode = "paper", ignore_case: bool = False) -> None:
+    def __init__(
+        self, facts: Sequence[Triple], mode: MatchMode = "paper", ignore_case: bool = False, matcher: Matcher = "words"
+    ) -> None:
+        if matcher not in MATCHERS:
+            raise ConfigError(f"unknown matcher {matcher!r}; use one of {', '.join(MATCHERS)}")
+        self.matcher: Matcher = matcher
         if mode not in MODES:
             raise ConfigError(f"unknown match mode {mode!r}; use one of {', '.join(MODES)}")
         if ignore_case and mode == "paper":
@@ -195,8 +204,15 @@ class FactIndex:
         order = np.argsort(self.fact_subject, kind="stable")
         self._subject_facts = order
         self._subject_ptr = np.searchsorted(self.fact_subject[order], np.arange(self.n_entities + 1))
-        self._table = self._prefix_table()
         self._automaton = None
+        self._table: np.ndarray | None = None
+        self._words = None
+        if matcher == "words":
+            from knowbench.smi.wordmatch import WordMatcher
+
+            self._words = WordMatcher(self.pattern_bytes)
+        else:
+            self._table = self._prefix_table()
 
     # -- construction -------------------------------------------------------------------------------------------
     @property
@@ -320,9 +336,17 @@ class FactIndex:
         lengths = np.fromiter(map(len, docs), np.int64, len(docs))
         doc_starts = np.zeros(len(docs), np.int64)
         np.cumsum(lengths[:-1] + 1, out=doc_starts[1:])
-        joined = b"\0".join(docs) + b"\0" * 9
+        joined = b"\0".join(docs) + b"\0" * 16
         data = np.frombuffer(joined, np.uint8)
-        spaces = np.flatnonzero(data[:-9] == 0x20)
+        if self._words is not None:
+            positions, pattern_ids = self._words.match(data)
+            if positions.size == 0:
+                return positions, pattern_ids
+            doc_ids = np.searchsorted(doc_starts, positions, side="right") - 1
+            keys = np.unique(doc_ids * len(self.pattern_bytes) + pattern_ids)
+            return np.divmod(keys, len(self.pattern_bytes))
+        assert self._table is not None
+        spaces = np.flatnonzero(data[:-16] == 0x20)
         if spaces.size == 0:
             return np.empty(0, np.int64), np.empty(0, np.int64)
         # big-endian 8-byte words starting after each space (unaligned strided view, no copy)

@@ -22,7 +22,7 @@ import numpy as np
 
 from knowbench.datasets_src.triples.types import Triple
 from knowbench.errors import ConfigError, MissingDependencyError
-from knowbench.smi.count import FactIndex, MatchMode, RawCounts
+from knowbench.smi.count import FactIndex, Matcher, MatchMode, RawCounts
 from knowbench.smi.runner import CountResult
 
 
@@ -69,6 +69,7 @@ def count_with_ray(
     text_field: str = "text",
     concurrency: int | None = None,
     batch_size: int = 2048,
+    matcher: Matcher = "words",
 ) -> CountResult:
     """Count like :func:`knowbench.smi.runner.count_corpus`, as a Ray Data job on the cluster at ``address``."""
     try:
@@ -76,7 +77,7 @@ def count_with_ray(
         import ray.data
     except ImportError as error:
         raise MissingDependencyError("ray[data]", "ray", "counting on a Ray cluster") from error
-    index = FactIndex(facts, mode=mode, ignore_case=ignore_case)
+    index = FactIndex(facts, mode=mode, ignore_case=ignore_case, matcher=matcher)
     started_here = False
     if not ray.is_initialized():
         if address == "local":
@@ -111,7 +112,7 @@ def count_with_ray(
             ray.shutdown()
     seconds = time.perf_counter() - started
     meta = {
-        "mode": mode, "ignore_case": ignore_case, "text_field": text_field, "ray": address,
+        "mode": mode, "ignore_case": ignore_case, "matcher": matcher, "text_field": text_field, "ray": address,
         "sources": [str(s) for s in sources], "n_docs": total.n_docs, "n_bytes": total.n_bytes,
         "facts": index.n_facts, "entities": index.n_entities, "patterns": len(index.pattern_bytes),
         "seconds": round(seconds, 3),

@@ -27,7 +27,7 @@ from knowbench.datasets_src.triples.types import Triple
 from knowbench.errors import ConfigError, SourceFormatError
 from knowbench.io import atomic_write_bytes, atomic_write_json, read_jsonl
 from knowbench.smi.corpus import Shard, iter_shard, iter_wiki_pages, plan_shards
-from knowbench.smi.count import FactIndex, MatchMode, RawCounts
+from knowbench.smi.count import FactIndex, Matcher, MatchMode, RawCounts
 
 COUNT_FIELDS = ("n_docs", "n_s", "n_o", "n_so")
 _PAGE_BATCH = 64
@@ -95,11 +95,12 @@ def count_corpus(
     ignore_case: bool = False,
     text_field: str = "text",
     show_progress: bool = False,
+    matcher: Matcher = "words",
 ) -> CountResult:
     """N, N_s, N_o, N_so of every fact over the documents of ``sources`` with ``workers`` processes."""
     if workers < 1:
         raise ConfigError(f"workers must be >= 1, got workers={workers}")
-    index = FactIndex(facts, mode=mode, ignore_case=ignore_case)
+    index = FactIndex(facts, mode=mode, ignore_case=ignore_case, matcher=matcher)
     shards = plan_shards(sources, pieces=workers * 4 if workers > 1 else 1, text_field=text_field)
     started = time.perf_counter()
     total = RawCounts.zeros(index.n_entities, index.n_facts)
@@ -130,7 +131,7 @@ def count_corpus(
             progress.stop()
     seconds = time.perf_counter() - started
     meta = {
-        "mode": mode, "ignore_case": ignore_case, "text_field": text_field, "workers": workers,
+        "mode": mode, "ignore_case": ignore_case, "matcher": matcher, "text_field": text_field, "workers": workers,
         "sources": [str(s) for s in sources], "shards": len(shards), "n_docs": total.n_docs,
         "n_bytes": total.n_bytes, "facts": index.n_facts, "entities": index.n_entities,
         "patterns": len(index.pattern_bytes), "seconds": round(seconds, 3),

@@ -196,7 +196,11 @@ def test_page_text_now_and_at_a_date(server: tuple[str, type[Recorded]], shared_
     )
     with MediaWikiClient(url, backoff=0.0) as wiki:
         latest = wiki.page_text("Anarchism")
-        assert latest is not None and latest.text == page.latest.text and latest.revision_id == page.latest.id
+        assert (
+            latest is not None
+            and latest.text == page.latest().text
+            and latest.revision_id == page.latest().id
+        )
         at = datetime.date(2006, 6, 1)
         old = wiki.page_text("Anarchism", at=at)
         assert old is not None and old.revision_id == revision_at(page, at).id

@@ -292,3 +292,13 @@ def test_block_boundaries_do_not_change_the_result(dump_body: bytes, tmp_path: P
     (tmp_path / "after.json").write_bytes(dump_body + b'{"id": "Q1"}\n')
     with pytest.raises(SourceFormatError, match="data after the closing"):
         list(iter_entities(tmp_path / "after.json", block_size=64))
+
+
+def test_module_examples_run() -> None:
+    import doctest
+    import importlib
+
+    for name in ("types", "dumpio", "wikidata", "labels", "wikipedia", "api"):
+        module = importlib.import_module(f"knowbench.datasets_src.evowiki.{name}")
+        result = doctest.testmod(module)
+        assert result.failed == 0 and result.attempted > 0, name

@@ -103,7 +103,7 @@ def test_revision_at_skips_deleted_text(wikipedia: Path) -> None:
 
 def test_clean_text_removes_templates_and_references(wikipedia: Path) -> None:
     (page,) = iter_pages(wikipedia / ANARCHISM)
-    raw = page.latest.text
+    raw = page.latest().text
     assert "{{" in raw and "<ref" in raw and "[[Category:" in raw
     text = clean_text(raw)
     for markup in ("{{", "}}", "<ref", "</", "[[", "]]", "'''", "<!--", "Category:"):
@@ -118,7 +118,7 @@ def test_clean_text_removes_templates_and_references(wikipedia: Path) -> None:
 
 def test_passages_carry_title_and_section(wikipedia: Path) -> None:
     (page,) = iter_pages(wikipedia / ANARCHISM)
-    text = clean_text(page.latest.text)
+    text = clean_text(page.latest().text)
     chunks = passages(page.title, text, max_words=100)
     sections = re.findall(r"^==+ (.+) ==+$", text, flags=re.MULTILINE)
     assert chunks and all(p.title == "Anarchism" for p in chunks)

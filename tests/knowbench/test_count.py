@@ -45,24 +45,30 @@ def _fact_arrays(counts: RawCounts, index: FactIndex) -> list[dict[str, int]]:
     return counts.per_fact(index)
 
 
-def test_paper_mode_equals_brute_force_on_real_text_and_all_facts(facts, clean_pages):
-    index = FactIndex(facts)
+MATCHERS = ("words", "automaton")
+
+
+@pytest.mark.parametrize("matcher", MATCHERS)
+def test_paper_mode_equals_brute_force_on_real_text_and_all_facts(facts, clean_pages, matcher):
+    index = FactIndex(facts, matcher=matcher)
     expected = paper_scan(facts, clean_pages)
     assert sum(r["n_so"] for r in expected) > 20  # real co-occurrences are exercised
     for batch_bytes in (1, 30_000, 1 << 22):  # one document per batch, a few, all in one
         assert index.count(clean_pages, batch_bytes=batch_bytes).per_fact(index) == expected
 
 
-def test_paper_mode_equals_brute_force_on_raw_pages(facts, raw_pages):
+@pytest.mark.parametrize("matcher", MATCHERS)
+def test_paper_mode_equals_brute_force_on_raw_pages(facts, raw_pages, matcher):
     subset, pages = facts[::40], raw_pages[::3]
-    index = FactIndex(subset)
+    index = FactIndex(subset, matcher=matcher)
     got = index.count(pages).per_fact(index)
     expected = paper_scan(subset, pages)
     assert got == expected
     assert sum(r["n_so"] > 0 for r in expected) > 5
 
 
-def test_paper_rule_edge_cases_match_brute_force():
+@pytest.mark.parametrize("matcher", MATCHERS)
+def test_paper_rule_edge_cases_match_brute_force(matcher):
     facts = [
         Triple("New York", "r", "York"), Triple("York", "r", "New York"), Triple("Köln", "r", "Nordrhein-Westfalen"),
         Triple("Ab", "r", "Ab"), Triple("Paris", "r", "France"), Triple("Paris Hilton", "r", "Paris"),
@@ -73,10 +79,18 @@ def test_paper_rule_edge_cases_match_brute_force():
         "Paris is the capital of France.",  # no space before Paris: the paper's rule misses it
         "In Paris, France", " Parisian art", "from New York to York", "Die Stadt Köln in Nordrhein-Westfalen",
         " Ab", "x Alexander the Greatest of Macedonia", " 東京は 日本の首都", "", " A B", "A\nB", "x\0 Paris France",
+        " Alexander the Grea", "ends with Paris Hilto",
     ]
-    index = FactIndex(facts)
+    index = FactIndex(facts, matcher=matcher)
     for batch_bytes in (1, 1 << 20):
         assert index.count(docs, batch_bytes=batch_bytes).per_fact(index) == paper_scan(facts, docs)
+
+
+def test_matchers_agree_and_unknown_matcher_is_refused(facts, raw_pages):
+    words, automaton = FactIndex(facts[::3]), FactIndex(facts[::3], matcher="automaton")
+    assert words.count(raw_pages[:40]).same_as(automaton.count(raw_pages[:40]))
+    with pytest.raises(ConfigError, match="unknown matcher"):
+        FactIndex(facts, matcher="regex")  # type: ignore[arg-type]
 
 
 def test_boundary_mode_whole_words_aliases_and_case():
@@ -95,10 +109,11 @@ def test_boundary_mode_whole_words_aliases_and_case():
         FactIndex(facts, mode="paper", ignore_case=True)
 
 
-def test_boundary_mode_equals_its_definition_on_real_text(facts, clean_pages):
+@pytest.mark.parametrize("matcher", MATCHERS)
+def test_boundary_mode_equals_its_definition_on_real_text(facts, clean_pages, matcher):
     """Reference: a name occurs when its normalised form (with spaces around) is a substring of the normalised text."""
     subset = facts[::7]
-    index = FactIndex(subset, mode="boundary")
+    index = FactIndex(subset, mode="boundary", matcher=matcher)
     got = index.count(clean_pages).per_fact(index)
     texts = [normalize_boundary(t) for t in clean_pages]
     for fact, row in zip(subset, got, strict=True):
@@ -149,10 +164,8 @@ def test_parallel_equals_serial_over_jsonl_and_parquet(tmp_path, facts, raw_page
 def test_datasets_folder_and_xml_dump_sources(tmp_path, shared_data):
     import datasets
 
-    from knowbench.datasets_src.evowiki.wikipedia import clean_text, iter_pages
-
     xml = shared_data / "wiki/wikipedia/pywikibot_article-pear-0.10.xml"
-    text = clean_text(next(iter_pages(xml)).latest.text)
+    (text,) = iter_wiki_pages(xml)  # the latest revision, cleaned
     datasets.Dataset.from_dict({"text": [text, "A pear from China"]}).save_to_disk(tmp_path / "ds")
     facts = [Triple("pear", "r", "China"), Triple("Pyrus", "r", "Rosaceae"), Triple("pears", "r", "Europe")]
     from_xml = count_corpus(facts, [xml], workers=2)

@@ -66,6 +66,12 @@ def tiny_model_dir(tmp_path_factory):
 def test_evowiki_cl_small_run(evowiki_dir, tiny_model_dir, tmp_path):
     texts = passage_texts(str(evowiki_dir))
     assert len(texts) > 50 and all(": " in t for t in texts)
+    from knowbench.training.train.evowiki_cl import evaluated_rows, selected_passages
+
+    asked = evaluated_rows(str(evowiki_dir), 3)
+    assert len(asked) == 9 and {r.state for r in asked} == set(STATES)
+    retrieved = selected_passages(EvoWikiClConfig(data=str(evowiki_dir), passages="retrieved", limit_per_state=3))
+    assert 0 < len(retrieved) <= 9 * 3 and set(retrieved) <= set(texts)
     config = EvoWikiClConfig(data=str(evowiki_dir), model=str(tiny_model_dir), epochs=1, lr=1e-3,
                              passages_limit=12, limit_per_state=3, max_new_tokens=4, max_tokens=64)
     partial = run_evowiki_cl(config, tmp_path / "run", quiet=True, stop_after_steps=1)

@@ -56,43 +56,75 @@ def test_spread_layers():
     assert spread_layers(4, 0.1) == [2]
 
 
-def test_examples_from_real_rows(toolhop_dir, tiny_model_dir):
+@pytest.fixture(scope="module")
+def examples(toolhop_dir, tiny_model_dir):
     from knowbench.loaders.toolhop import load_rows
     from knowbench.sandbox import ToolSandbox
     from knowbench.training.toolhop.prompts import SYSTEM_PROMPTS
 
     tokenizer = transformers.AutoTokenizer.from_pretrained(tiny_model_dir)
-    rows = load_rows(toolhop_dir)[:6]
     render = tool_sft_data.template_renderer(tokenizer, "compact")
-    built = 0
+    built = []
     with ToolSandbox(workers=1) as sandbox:
-        for row in rows:
+        for row in load_rows(toolhop_dir)[:6]:
             calls = tool_sft_data.gold_calls(row, sandbox, 300)
             example = tool_sft_data.build_example(row, calls, render, tokenizer.eos_token,
                                                   SYSTEM_PROMPTS["mandatory"])
-            if example is None:
-                continue
-            built += 1
-            for call, (lo, hi) in zip(example.calls, example.targets, strict=False):
-                target = example.text[lo:hi]
-                assert target.startswith("<tool_call>") and target.endswith(tokenizer.eos_token)
-                parsed = json.loads(target[len("<tool_call>"): target.index("</tool_call>")])
-                assert parsed == {"name": call["name"], "arguments": call["arguments"]}
-                assert example.text[call["start"]: call["start"] + len(call["name"])] == call["name"]
-                assert call["output"] if "output" in call else True
-            plain = tool_sft_data.encode_example(example, tokenizer, weighted=False, max_tokens=4096)
-            weighted = tool_sft_data.encode_example(example, tokenizer, weighted=True, max_tokens=4096)
-            assert torch.equal(plain["labels"], weighted["labels"])
-            n_key, n_other = weighted["n_key"], weighted["n_other"]
-            assert n_key >= len(example.calls)
-            expected = min(n_other / n_key, tool_sft_data.MAX_KEY_WEIGHT)
-            assert weighted["key_weight"] == pytest.approx(expected)
-            assert sorted(set(weighted["weights"][0].tolist())) == sorted({0.0, 1.0, expected})
-            assert set(plain["weights"][0].tolist()) == {0.0, 1.0}
-            # key tokens begin the tool names
-            assert any(call["name"].startswith(t.strip('"').strip()) for t in weighted["key_tokens"]
-                       for call in example.calls)
-    assert built >= 3
+            if example is not None:
+                built.append(example)
+    return tokenizer, built
+
+
+def test_examples_from_real_rows(examples):
+    tokenizer, built = examples
+    assert len(built) >= 3
+    for example in built:
+        for call, (lo, hi) in zip(example.calls, example.targets, strict=False):
+            target = example.text[lo:hi]
+            assert target.startswith("<tool_call>") and target.endswith(tokenizer.eos_token)
+            parsed = json.loads(target[len("<tool_call>"): target.index("</tool_call>")])
+            assert parsed == {"name": call["name"], "arguments": call["arguments"]}
+            assert example.text[call["start"]: call["start"] + len(call["name"])] == call["name"]
+        plain = tool_sft_data.encode_example(example, tokenizer, weighted=False, max_tokens=4096)
+        weighted = tool_sft_data.encode_example(example, tokenizer, weighted=True, max_tokens=4096)
+        assert torch.equal(plain["labels"], weighted["labels"])
+        n_key, n_other = weighted["n_key"], weighted["n_other"]
+        assert n_key >= len(example.calls)
+        expected = min(n_other / n_key, tool_sft_data.MAX_KEY_WEIGHT)
+        assert weighted["key_weight"] == pytest.approx(expected)
+        assert sorted(set(weighted["weights"][0].tolist())) == sorted({0.0, 1.0, expected})
+        assert set(plain["weights"][0].tolist()) == {0.0, 1.0}
+        # key tokens begin the tool names
+        assert any(call["name"].startswith(t.strip('"').strip()) for t in weighted["key_tokens"]
+                   for call in example.calls)
+
+
+class _Oracle(torch.nn.Module):
+    """A 'model' whose arg-max is the true next token (or, with ``wrong``, never is): bounds for the metrics."""
+
+    def __init__(self, vocab: int, wrong: bool) -> None:
+        super().__init__()
+        self.vocab, self.wrong = vocab, wrong
+
+    def forward(self, input_ids):
+        following = torch.roll(input_ids, -1, dims=1)
+        if self.wrong:
+            following = (following + 1) % self.vocab
+        logits = torch.nn.functional.one_hot(following, self.vocab).float() * 50
+        return transformers.modeling_outputs.CausalLMOutput(logits=logits)
+
+
+def test_teacher_forced_metrics_bounds(examples):
+    from knowbench.training.train.tool_sft import evaluate_examples
+
+    tokenizer, built = examples
+    best = evaluate_examples(_Oracle(len(tokenizer), False), tokenizer, built, 4096)
+    worst = evaluate_examples(_Oracle(len(tokenizer), True), tokenizer, built, 4096)
+    assert best["hops"] == worst["hops"] == sum(len(e.calls) for e in built)
+    for key in ("tool_selection_accuracy", "argument_accuracy", "call_start_accuracy", "call_accuracy",
+                "name_token_accuracy"):
+        assert best[key] == 1.0 and worst[key] == 0.0, key
+    assert best["target_loss"] < 0.01 < worst["target_loss"]
 
 
 def test_selective_freezes_spread_layers(tiny_model_dir):

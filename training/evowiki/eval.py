@@ -127,14 +127,17 @@ def run_eval(
     if k < 1:
         raise ConfigError(f"k must be >= 1, got k={k}")
     rows = load_rows(data)
-    if limit is not None:
-        per_state: dict[str, int] = defaultdict(int)
-        kept = []
+    if limit is not None:  # evenly spaced rows of each state (rows are grouped by subject: no one subject fills it)
+        if limit < 1:
+            raise ConfigError(f"limit must be >= 1, got limit={limit}")
+        by_state: dict[str, list[EvoWikiRow]] = defaultdict(list)
         for row in rows:
-            if per_state[row.state] < limit:
-                per_state[row.state] += 1
-                kept.append(row)
-        rows = kept
+            by_state[row.state].append(row)
+        rows = [
+            members[(i * len(members)) // min(limit, len(members))]
+            for members in by_state.values()
+            for i in range(min(limit, len(members)))
+        ]
     corpus = load_corpus(data)
     retrievers = sorted({name for row in rows for name in row.retrieval})
     if rag != "none" and rag not in retrievers:

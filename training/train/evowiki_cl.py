@@ -39,7 +39,8 @@ class EvoWikiClConfig:
     lr: float = 5e-5
     batch_size: int = 4
     max_tokens: int = 256
-    passages_limit: int = 0  # 0 = every corpus passage
+    passages: str = "all"  # "all" corpus passages, or "retrieved": top-k of the evaluated questions
+    passages_limit: int = 0  # 0 = every selected passage
     limit_per_state: int = 20  # questions per state evaluated (0 = all)
     rag: tuple[str, ...] = ("none", "bm25")
     k: int = 3
@@ -52,6 +53,8 @@ class EvoWikiClConfig:
         if self.epochs <= 0 or self.batch_size < 1 or self.max_tokens < 8:
             raise ConfigError(f"need epochs > 0, batch_size >= 1, max_tokens >= 8; got {self.epochs}, "
                               f"{self.batch_size}, {self.max_tokens}")
+        if self.passages not in ("all", "retrieved"):
+            raise ConfigError(f"passages must be 'all' or 'retrieved', got passages={self.passages!r}")
         if not 0 < self.layer_fraction <= 1:
             raise ConfigError(f"layer_fraction must be in (0, 1], got layer_fraction={self.layer_fraction}")
 
@@ -59,13 +62,37 @@ class EvoWikiClConfig:
         return asdict(self)
 
 
-def passage_texts(data: str, limit: int = 0) -> list[str]:
-    """The corpus passages as training documents (``title: text``), in id order."""
+def evaluated_rows(data: str, limit_per_state: int) -> list[Any]:
+    """The questions the EvoWiki evaluation scores with ``limit``: the first ``limit_per_state`` of each state."""
+    from knowbench.loaders.evowiki import load_rows
+
+    seen: dict[str, int] = {}
+    kept = []
+    for row in load_rows(data):
+        if not limit_per_state or seen.get(row.state, 0) < limit_per_state:
+            seen[row.state] = seen.get(row.state, 0) + 1
+            kept.append(row)
+    return kept
+
+
+def passage_texts(data: str, limit: int = 0, ids: set[str] | None = None) -> list[str]:
+    """The corpus passages (only ``ids`` when given) as training documents (``title: text``), in id order."""
     from knowbench.loaders.evowiki import load_corpus
 
     corpus = load_corpus(data)
-    texts = [f"{p.title}: {p.text}" for _, p in sorted(corpus.items())]
+    texts = [f"{p.title}: {p.text}" for key, p in sorted(corpus.items()) if ids is None or key in ids]
     return texts[:limit] if limit else texts
+
+
+def selected_passages(config: EvoWikiClConfig) -> list[str]:
+    """The training documents of ``config``: every corpus passage, or the union of the top-``k`` passages of the
+    evaluated questions under each retriever of ``config.rag`` (a scaled-down run on what the questions need)."""
+    if config.passages == "all":
+        return passage_texts(config.data, config.passages_limit)
+    retrievers = [r for r in config.rag if r != "none"] or ["bm25"]
+    ids = {pid for row in evaluated_rows(config.data, config.limit_per_state) for r in retrievers
+           for pid in row.retrieved(r)[: config.k]}
+    return passage_texts(config.data, config.passages_limit, ids)
 
 
 def _state_table(report: dict[str, Any]) -> dict[str, dict[str, float]]:
@@ -105,7 +132,7 @@ def run_evowiki_cl(
     model_dir = run.path / "model"
     if not run.stage_done("train"):
         tokenizer = AutoTokenizer.from_pretrained(base)
-        texts = passage_texts(config.data, config.passages_limit)
+        texts = selected_passages(config)
         if not texts:
             raise ConfigError(f"{config.data}: the corpus config holds no passages")
         eos = tokenizer.eos_token_id

@@ -9,10 +9,10 @@ Variants (each trained from the same base model, same examples, same seed):
   layers is updated, everything else frozen (the selective layer tuning of "visual region" / sparse-layer papers).
 
 Evaluation on held-out rows, teacher-forced through the gold conversation (one forward pass per row): a hop's
-*tool selection* is right when greedy decoding from the gold prefix reproduces ``<tool_call>{"name": "GOLD"``
-(every token of that span is the arg-max), its *call* (name and arguments) is right when greedy decoding reproduces
-the whole gold call through ``</tool_call>``. Because greedy decoding emits arg-max tokens, these equal exact-match
-rates of greedy generation of each hop given the gold history. Optionally (``harness_rows``) the ToolHop harness
+*tool selection* is right when every token of the gold name is the arg-max given the gold prefix (greedy decoding,
+once it has opened ``<tool_call>{"name": "``, writes the gold name), its *arguments* are right when every token after
+the name through ``</tool_call>`` is the arg-max, the *whole call* when all its tokens are. Because greedy decoding
+emits arg-max tokens, these are exact-match rates of greedy generation given the gold history. Optionally (``harness_rows``) the ToolHop harness
 also runs the Mandatory scenario end to end with real tools on held-out rows.
 
 Example:
@@ -125,11 +125,15 @@ def _write_jsonl(path: Path, records: list[dict[str, Any]]) -> None:
 
 
 def evaluate_examples(model: Any, tokenizer: Any, examples: list[SftExample], max_tokens: int) -> dict[str, Any]:
-    """Teacher-forced greedy exact match per hop: tool selection, whole call; mean target-token loss."""
+    """Teacher-forced greedy exact match per hop (see the module doc), given the gold history and, for the name and
+    the arguments, the gold tokens before them: ``tool_selection_accuracy`` (every name token arg-max),
+    ``argument_accuracy`` (every token after the name through ``</tool_call>``), ``call_start_accuracy`` (the model
+    opens the call, ``<tool_call>{"name": "``), ``call_accuracy`` (all of it); plus token-level name accuracy, final
+    answers, and the mean loss of the target tokens."""
     import torch
 
-    hops = selected = called = 0
-    answers = answered = 0
+    totals = {"hops": 0, "selected": 0, "arguments": 0, "started": 0, "called": 0, "name_tokens": 0,
+              "name_right": 0, "answers": 0, "answered": 0}
     losses: list[float] = []
     per_row = []
     model.eval()
@@ -143,41 +147,52 @@ def evaluate_examples(model: Any, tokenizer: Any, examples: list[SftExample], ma
         predicted = logits.argmax(-1).tolist()
         # token i is predicted at position i - 1
         right = [False] + [predicted[i - 1] == ids[i] for i in range(1, len(ids))]
-        starts = [s for s, _ in offsets]
 
-        def tokens_in(lo: int, hi: int, starts: list[int] = starts) -> list[int]:
-            return [i for i, s in enumerate(starts) if lo <= s < hi and i > 0]
+        def overlapping(lo: int, hi: int, offsets: list[tuple[int, int]] = offsets) -> list[int]:
+            return [i for i, (s, e) in enumerate(offsets) if s < hi and max(e, s + 1) > lo and i > 0]
 
-        row = {"row_id": example.row_id, "hops": []}
+        row: dict[str, Any] = {"row_id": example.row_id, "hops": []}
         for (lo, hi), call in zip(example.targets, example.calls, strict=False):
-            span = tokens_in(lo, hi)
-            name_end = call["start"] + len(call["name"]) + 1  # through the closing quote
-            name_span = tokens_in(lo, name_end)
-            if not span or (cut and lo < offsets[0][0]):
+            if cut and lo < offsets[0][0]:
                 continue
-            hop_selected = all(right[i] for i in name_span)
-            hop_called = all(right[i] for i in span)
-            hops += 1
-            selected += hop_selected
-            called += hop_called
-            row["hops"].append({"hop": call["hop"], "selected": hop_selected, "called": hop_called})
+            span = overlapping(lo, hi)
+            names = overlapping(call["start"], call["start"] + len(call["name"]) + 1)  # with the closing quote
+            if not span or not names:
+                continue
+            opening = [i for i in span if i < names[0]]
+            rest = [i for i in span if i > names[-1]]
+            hop = {"hop": call["hop"], "selected": all(right[i] for i in names),
+                   "arguments": all(right[i] for i in rest), "started": all(right[i] for i in opening),
+                   "called": all(right[i] for i in span)}
+            totals["hops"] += 1
+            for key in ("selected", "arguments", "started", "called"):
+                totals[key] += hop[key]
+            totals["name_tokens"] += len(names)
+            totals["name_right"] += sum(right[i] for i in names)
+            row["hops"].append(hop)
         if len(example.targets) > len(example.calls):
-            span = tokens_in(*example.targets[-1])
-            answers += 1
-            answered += bool(span) and all(right[i] for i in span)
-        target = [i for lo, hi in example.targets for i in tokens_in(lo, hi)]
+            span = overlapping(*example.targets[-1])
+            totals["answers"] += 1
+            totals["answered"] += bool(span) and all(right[i] for i in span)
+        target = [i for lo, hi in example.targets for i in overlapping(lo, hi)]
         if target:
             log_probs = torch.log_softmax(logits.float(), -1)
             losses.append(float(-sum(log_probs[i - 1, ids[i]] for i in target) / len(target)))
         per_row.append(row)
+
+    def rate(key: str, of: str) -> float | None:
+        return totals[key] / totals[of] if totals[of] else None
+
     return {
         "rows": len(examples),
-        "hops": hops,
-        "tool_selection_accuracy": selected / hops if hops else None,
-        "call_accuracy": called / hops if hops else None,
-        "argument_accuracy_given_selection": called / selected if selected else None,
-        "final_answers": answers,
-        "final_answer_accuracy": answered / answers if answers else None,
+        "hops": totals["hops"],
+        "tool_selection_accuracy": rate("selected", "hops"),
+        "argument_accuracy": rate("arguments", "hops"),
+        "call_start_accuracy": rate("started", "hops"),
+        "call_accuracy": rate("called", "hops"),
+        "name_token_accuracy": rate("name_right", "name_tokens"),
+        "final_answers": totals["answers"],
+        "final_answer_accuracy": rate("answered", "answers"),
         "target_loss": sum(losses) / len(losses) if losses else None,
         "per_row": per_row,
     }
@@ -275,8 +290,8 @@ def run_tool_sft(
                                                   config, run.path / f"harness-{variant}", quiet)
         metrics[variant] = run.stage(f"eval-{variant}", lambda e=evaluation: e)
         run.remove_checkpoint(f"train-{variant}")
-    summary = {name: {k: metrics[name].get(k) for k in ("tool_selection_accuracy", "call_accuracy",
-                                                         "final_answer_accuracy", "target_loss",
+    summary = {name: {k: metrics[name].get(k) for k in ("tool_selection_accuracy", "argument_accuracy",
+                                                         "call_accuracy", "final_answer_accuracy", "target_loss",
                                                          "seconds_per_step", "trainable_parameters")}
                for name in ("base", *config.variants) if name in metrics}
     metrics["summary"] = summary
