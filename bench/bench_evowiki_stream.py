@@ -138,7 +138,7 @@ def main() -> None:
         "--sample", type=Path, nargs="+", default=[DEFAULT_SAMPLE],
         help="real entity files/folders to repeat (default: the 101-entity sample dump)",
     )  # fmt: skip
-    parser.add_argument("--sizes", type=int, nargs="+", default=[8_000, 32_000, 128_000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[4_000, 16_000, 64_000])
     parser.add_argument("--processes", type=int, default=2, help="worker processes of the fast+procN mode")
     parser.add_argument("--threads", type=int, default=2, help="decompression threads of the fast modes")
     parser.add_argument("--formats", nargs="+", default=["bz2", "gz"], choices=["bz2", "gz"])
@@ -232,7 +232,9 @@ def plot(rows: list[dict], out: Path) -> None:
         sizes = [r["size"] for r in series]
         memory.plot(sizes, [r["peak_rss_mb"] for r in series], marker="o", label=" ".join(key))
         speed.plot(sizes, [r["entities_per_cpu_s"] for r in series], marker="o", label=" ".join(key))
-    memory.set(xscale="log", xlabel="entities in dump", ylabel="peak RSS (MB)", title="peak memory vs dump size")
+    memory.set(
+        xscale="log", xlabel="entities in dump", ylabel="peak RSS (MB)", title="peak memory vs dump size"
+    )
     speed.set(
         xscale="log", xlabel="entities in dump", ylabel="entities / CPU second", title="throughput per core"
     )

@@ -58,7 +58,7 @@ def read_facts(path: str | os.PathLike[str]) -> list[Triple]:
 
         return list(iter_wikidata_triples(text.removeprefix("wikidata:")))
     path = Path(text)
-    if path.is_dir() or path.name.startswith("P") and path.suffix == ".jsonl" and path.stem[1:].isdigit():
+    if path.is_dir() or (path.name.startswith("P") and path.suffix == ".jsonl" and path.stem[1:].isdigit()):
         return list(iter_trex(path))
     if not path.is_file():
         raise FileNotFoundError(f"no facts file at {path}")

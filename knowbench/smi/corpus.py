@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import gzip
+import itertools
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -80,23 +81,23 @@ def _split(path: Path, kind: str, pieces: int, text_field: str) -> list[Shard]:
     if kind == "jsonl" and not path.name.endswith(".gz") and pieces > 1:
         size = path.stat().st_size
         edges = [size * i // pieces for i in range(pieces + 1)]
-        return [Shard(str(path), kind, a, b, text_field) for a, b in zip(edges, edges[1:], strict=False) if b > a]
+        return [Shard(str(path), kind, a, b, text_field) for a, b in itertools.pairwise(edges) if b > a]
     if kind == "parquet":
         import pyarrow.parquet as pq
 
         groups = pq.ParquetFile(path).metadata.num_row_groups
         pieces = max(1, min(pieces, groups))
         edges = [groups * i // pieces for i in range(pieces + 1)]
-        return [Shard(str(path), kind, a, b, text_field) for a, b in zip(edges, edges[1:], strict=False) if b > a]
+        return [Shard(str(path), kind, a, b, text_field) for a, b in itertools.pairwise(edges) if b > a]
     if kind == "datasets":
         rows = len(_load_from_disk(path))
         pieces = max(1, min(pieces, rows))
         edges = [rows * i // pieces for i in range(pieces + 1)]
-        return [Shard(str(path), kind, a, b, text_field) for a, b in zip(edges, edges[1:], strict=False) if b > a]
+        return [Shard(str(path), kind, a, b, text_field) for a, b in itertools.pairwise(edges) if b > a]
     return [Shard(str(path), kind, 0, -1, text_field)]
 
 
-def _load_from_disk(path: Path):  # noqa: ANN202 - datasets.Dataset
+def _load_from_disk(path: Path):
     import datasets
 
     loaded = datasets.load_from_disk(str(path))

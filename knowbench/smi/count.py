@@ -271,7 +271,7 @@ class FactIndex:
         rank_lists = rank.tolist()
 
         def order_key(pattern: bytes) -> list[int]:
-            return [rank_lists[a][b] for a, b in zip(pattern, pattern[1:], strict=False)]
+            return [rank_lists[a][b] for a, b in itertools.pairwise(pattern)]
 
         automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
         pid_of = {p: i for i, p in enumerate(self.pattern_bytes)}

@@ -41,28 +41,35 @@ def clean_pages(shared_data):
     return pages
 
 
-def _fact_arrays(counts: RawCounts, index: FactIndex) -> list[dict[str, int]]:
-    return counts.per_fact(index)
+@pytest.fixture(scope="module")
+def scanned_clean(facts, clean_pages):
+    """The paper's brute-force counts of all 12,671 facts on the clean pages (computed once)."""
+    return paper_scan(facts, clean_pages)
+
+
+@pytest.fixture(scope="module")
+def scanned_raw(facts, raw_pages):
+    subset, pages = facts[::40], raw_pages[::3]
+    return subset, pages, paper_scan(subset, pages)
 
 
 MATCHERS = ("words", "automaton")
 
 
 @pytest.mark.parametrize("matcher", MATCHERS)
-def test_paper_mode_equals_brute_force_on_real_text_and_all_facts(facts, clean_pages, matcher):
+def test_paper_mode_equals_brute_force_on_real_text_and_all_facts(facts, clean_pages, scanned_clean, matcher):
     index = FactIndex(facts, matcher=matcher)
-    expected = paper_scan(facts, clean_pages)
+    expected = scanned_clean
     assert sum(r["n_so"] for r in expected) > 20  # real co-occurrences are exercised
     for batch_bytes in (1, 30_000, 1 << 22):  # one document per batch, a few, all in one
         assert index.count(clean_pages, batch_bytes=batch_bytes).per_fact(index) == expected
 
 
 @pytest.mark.parametrize("matcher", MATCHERS)
-def test_paper_mode_equals_brute_force_on_raw_pages(facts, raw_pages, matcher):
-    subset, pages = facts[::40], raw_pages[::3]
+def test_paper_mode_equals_brute_force_on_raw_pages(scanned_raw, matcher):
+    subset, pages, expected = scanned_raw
     index = FactIndex(subset, matcher=matcher)
     got = index.count(pages).per_fact(index)
-    expected = paper_scan(subset, pages)
     assert got == expected
     assert sum(r["n_so"] > 0 for r in expected) > 5
 
@@ -209,10 +216,10 @@ def test_write_counts_roundtrip(tmp_path, facts, raw_pages):
 @pytest.mark.slow
 def test_ray_job_equals_local_counts(tmp_path, facts, raw_pages):
     pytest.importorskip("ray.data", reason="ray[data] is not installed (pip install 'knowbench[ray]')")
-    from knowbench.smi.ray_count import count_with_ray
-
     import pyarrow as pa
     import pyarrow.parquet as pq
+
+    from knowbench.smi.ray_count import count_with_ray
 
     jsonl = _write_jsonl(tmp_path / "c.jsonl", raw_pages[:40])
     parquet = tmp_path / "c.parquet"

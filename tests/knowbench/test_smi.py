@@ -10,7 +10,15 @@ import pytest
 
 from knowbench.cli import main
 from knowbench.errors import ConfigError, SourceFormatError
-from knowbench.smi.metric import fit_bins, log2_bins, minmax, mutual_information, parse_params, plot_fit, scores
+from knowbench.smi.metric import (
+    fit_bins,
+    log2_bins,
+    minmax,
+    mutual_information,
+    parse_params,
+    plot_fit,
+    scores,
+)
 from knowbench.smi.reproduce import load_merge_output, read_v1_frame, reproduce_merge_output, reproduce_v1
 
 # published in arXiv 2502.04066 (later version, The Pile counts): R^2 of SMI / MI / co-occurrence

@@ -54,6 +54,14 @@ def test_recall_at_k_without_a_model(folder: Path, tmp_path: Path) -> None:
     assert (tmp_path / "run" / "recall.png").stat().st_size > 0
 
 
+def test_limit_takes_evenly_spaced_rows_per_state(folder: Path, tmp_path: Path) -> None:
+    rows = load_rows(folder)
+    report = run_eval(folder, "none", tmp_path / "run", limit=2)
+    per_state = {s: sum(1 for r in rows if r.state == s) for s in ("stable", "evolved", "uncharted")}
+    assert report["rows"] == sum(min(2, n) for n in per_state.values())
+    assert all(report["counts"][s] == min(2, n) for s, n in per_state.items())
+
+
 def test_eval_rejects_missing_retrieval(folder: Path, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="dense"):
         run_eval(folder, "none", tmp_path / "run", rag="dense")

@@ -78,10 +78,17 @@ def _config(shared_data, **changes):
     return SmiMiniConfig(**default_paths(shared_data), **{**base, **changes})
 
 
-def test_smi_mini_end_to_end_small(shared_data, tmp_path):
-    from knowbench.training.train.smi_mini import run_smi_mini
+def test_smi_mini_end_to_end_small_through_the_cli(shared_data, tmp_path, capsys):
+    from knowbench.cli import main
 
-    metrics = run_smi_mini(_config(shared_data), tmp_path / "run", quiet=True)
+    code = main(["train", "smi-mini", "--out", str(tmp_path / "run"), "--sizes", "nano", "--wiki-words", "3000",
+                 "--facts-per-relation", "2", "--epochs", "2", "--samples", "1", "--temperature", "0",
+                 "--templates-per-relation", "3", "--vocab-size", "400", "--batch-size", "8", "--block", "64",
+                 "--max-fact-docs", "30", "--quiet", "--data-root", str(shared_data)])
+    assert code == 0
+    assert "R² SMI" in capsys.readouterr().out
+    metrics = json.loads((tmp_path / "run/metrics.json").read_text())
+    assert json.loads((tmp_path / "run/config.json").read_text())["sizes"] == ["nano"]
     row = metrics["sizes"]["nano"]
     counts = list(read_jsonl(tmp_path / "run/counts.jsonl"))
     assert len(counts) == 30 and {"n_docs", "n_s", "n_o", "n_so"} <= set(counts[0])
