@@ -6,7 +6,8 @@
 * a JSON list with ``subj``/``rel``/``obj``: the SMI list (:func:`~.pararel.read_smi_facts`);
 * JSON lines with ``subject``/``relation``/``object`` (e.g. a ``counts.jsonl``, or the triples dataset exported):
   generic facts, ids and aliases kept where present;
-* ``wikidata:PATH`` (files or folders of entity JSON): :func:`~.wikidata.iter_wikidata_triples`.
+* ``wikidata:PATH[,PATH...]`` (files or folders of entity JSON; labels of objects are looked up in all of them):
+  :func:`~.wikidata.iter_wikidata_triples`.
 
 Example:
     >>> from knowbench.datasets_src.triples import read_facts
@@ -56,7 +57,7 @@ def read_facts(path: str | os.PathLike[str]) -> list[Triple]:
     if text.startswith("wikidata:"):
         from knowbench.datasets_src.triples.wikidata import iter_wikidata_triples
 
-        return list(iter_wikidata_triples(text.removeprefix("wikidata:")))
+        return list(iter_wikidata_triples([p for p in text.removeprefix("wikidata:").split(",") if p]))
     path = Path(text)
     if path.is_dir() or (path.name.startswith("P") and path.suffix == ".jsonl" and path.stem[1:].isdigit()):
         return list(iter_trex(path))

@@ -10,21 +10,26 @@ Two matching modes:
   label and aliases is.
 
 How it stays fast and exact. Every pattern starts with a space, so a match can only start at a space. Documents
-are joined per batch (``\\0`` between them, a byte no pattern contains); numpy computes, at every space, hashed
-keys of the next 3, 4 and 8 bytes and looks them up in a table holding the longest pattern with that prefix. Only
-the windows ``[space, space + longest)`` of the hits (merged into segments, ~10-25% of the text) go through the
-Aho-Corasick automaton (``pyahocorasick``; its trie is filled in an order learnt from the text's byte bigrams so
-that the frequent branch is found first). Hash collisions only widen windows: every real match lies inside a
-window, so the counts are exactly those of a full scan. Matches become distinct (document, pattern) pairs, then
-(document, entity) pairs; N_s and N_o are entity document counts and N_so a vectorised join of each document's
-subjects with their facts' objects. Counts of shards add up exactly (:meth:`RawCounts.merge`).
+are joined per batch (``\\0`` between them, a byte no pattern contains) and matched in one pass by one of two
+matchers that give identical counts:
+
+* ``"words"`` (default, :mod:`knowbench.smi.wordmatch`): at every space numpy reads the next 8 bytes as one
+  64-bit word, pre-selects with hashed prefix tables and confirms by exact masked word comparisons;
+* ``"automaton"``: the same hashed prefix keys (3, 4 and 8 bytes) mark windows ``[space, space + longest
+  pattern with that prefix)``; only those windows (merged, ~10-25% of the text) go through a pyahocorasick
+  Aho-Corasick automaton whose trie is filled in an order learnt from the text's byte bigrams.
+
+Hash collisions only cost time: every real match is found, and only real matches are reported. Matches become
+distinct (document, pattern) pairs, then (document, entity) pairs; N_s and N_o are entity document counts and N_so
+a vectorised join of each document's subjects with their facts' objects. Counts of shards add up exactly
+(:meth:`RawCounts.merge`). Cite: the counting rule is the SMI paper's (arXiv 2502.04066).
 
 Example:
     >>> from knowbench.datasets_src.triples.types import Triple
     >>> index = FactIndex([Triple("Paris", "capital of", "France")])
-    >>> counts = index.count(["Paris is in France.", "In France.", "Paris, Texas", " Parisian art"])
-    >>> counts.per_fact(index)[0]
-    {'n_docs': 4, 'n_s': 1, 'n_o': 2, 'n_so': 1}
+    >>> docs = ["The capital of France is Paris.", "In France.", "Paris, Texas", "Art of the Parisian"]
+    >>> index.count(docs).per_fact(index)[0]  # " Paris" is not in doc 3 but is in "Parisian" (the paper's rule)
+    {'n_docs': 4, 'n_s': 2, 'n_o': 2, 'n_so': 1}
 """
 
 from __future__ import annotations
@@ -411,8 +416,8 @@ def paper_scan(facts: Sequence[Triple], texts: Iterable[str]) -> list[dict[str, 
     """The paper's reference count: every fact tested against every document with ``in`` (slow; a baseline).
 
     Example:
-        >>> paper_scan([Triple("Paris", "capital of", "France")], ["Paris is in France.", " Paris"])
-        [{'n_docs': 2, 'n_s': 1, 'n_o': 1, 'n_so': 1}]
+        >>> paper_scan([Triple("Paris", "capital of", "France")], ["Paris is in France.", "We love Paris in France"])
+        [{'n_docs': 2, 'n_s': 1, 'n_o': 2, 'n_so': 1}]
     """
     pairs = [(" " + f.subject, " " + f.object) for f in facts]
     n_s = [0] * len(pairs)

@@ -20,7 +20,7 @@ Example:
     >>> x = smi_scores(np.array([1e6, 1e6, 1e6]), np.array([10, 300, 50]), np.array([900, 2000, 80]),
     ...                np.array([5, 250, 40]), p=size_exponent(70e6))
     >>> x.kept.tolist(), [round(v, 3) for v in x.values.tolist()]
-    ([True, True, True], [0.0, 1.0, 0.576])
+    ([True, True, True], [0.0, 1.0, 0.632])
 """
 
 from __future__ import annotations

@@ -65,6 +65,11 @@ def _run_task(task: tuple[str, Any]) -> RawCounts:
     kind, payload = task
     if kind == "shard":
         return index.count(iter_shard(payload))
+    if kind == "dataset":
+        from knowbench.smi.corpus import iter_dataset_texts
+
+        dataset, text_field = payload
+        return index.count(iter_dataset_texts(dataset, text_field))
     if kind == "pages":
         from knowbench.datasets_src.evowiki.wikipedia import clean_text
 
@@ -136,6 +141,39 @@ def count_corpus(
         "n_bytes": total.n_bytes, "facts": index.n_facts, "entities": index.n_entities,
         "patterns": len(index.pattern_bytes), "seconds": round(seconds, 3),
     }
+    return CountResult(index, total, seconds, meta)
+
+
+def count_dataset(
+    facts: Sequence[Triple],
+    dataset: Any,
+    mode: MatchMode = "paper",
+    workers: int = 1,
+    text_field: str = "text",
+    matcher: Matcher = "words",
+) -> CountResult:
+    """Count over an in-memory or loaded ``datasets.Dataset`` (column ``text_field``), in ``workers`` processes
+    over contiguous shards of it."""
+    if text_field not in dataset.column_names:
+        raise ConfigError(f"the dataset has no column {text_field!r}; it has {dataset.column_names}")
+    index = FactIndex(facts, mode=mode, matcher=matcher)
+    pieces = max(1, min(len(dataset), workers * 4 if workers > 1 else 1))
+    tasks = [("dataset", (dataset.shard(pieces, i, contiguous=True), text_field)) for i in range(pieces)]
+    started = time.perf_counter()
+    total = RawCounts.zeros(index.n_entities, index.n_facts)
+    if workers == 1:
+        _init_worker(index)
+        for task in tasks:
+            total += _run_task(task)
+    else:
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        with context.Pool(workers, initializer=_init_worker, initargs=(index,)) as pool:
+            for part in pool.imap_unordered(_run_task, tasks):
+                total += part
+    seconds = time.perf_counter() - started
+    meta = {"mode": mode, "matcher": matcher, "text_field": text_field, "workers": workers, "sources": ["<dataset>"],
+            "n_docs": total.n_docs, "n_bytes": total.n_bytes, "facts": index.n_facts, "seconds": round(seconds, 3)}
     return CountResult(index, total, seconds, meta)
 
 

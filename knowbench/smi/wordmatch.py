@@ -1,12 +1,13 @@
 """Exact multi-pattern matching of space-led patterns with 64-bit word comparisons, vectorised with numpy.
 
 Every pattern starts with a space, so a match starts at a space. At each space the next 8 bytes are read as one
-little-endian ``uint64`` (an unaligned strided view: no copy). Patterns whose body (the bytes after the space) is
-1-7 bytes long are found by a hashed 3-byte prefix table (a bitmask of the body lengths present) and then an exact
-comparison of the masked word against the sorted bodies of that length. Longer patterns are found by a hashed
-table of their first 8 bytes, an exact comparison of that word against the sorted first words, and then, 8 bytes at
-a time, of the rest of each candidate pattern. No step guesses: every reported match is a byte-exact occurrence,
-and every occurrence is reported (the tables only pre-select; collisions cost time, never results).
+little-endian ``uint64`` (an unaligned strided view: no copy). One hashed table on the first 4 bytes after the
+space (plus a direct 64 KiB table for 1-2 byte bodies) gives a bitmask of the body lengths that may start there.
+Bodies of 1-7 bytes are then confirmed by an exact comparison of the masked word against the sorted bodies of that
+length; longer bodies by an exact comparison of the whole word against the sorted first 8 bytes of the patterns,
+then, 8 bytes at a time, of the rest of each candidate pattern. No step guesses: every reported match is a
+byte-exact occurrence, and every occurrence is reported (the tables only pre-select; collisions cost time, never
+results).
 
 Example:
     >>> import numpy as np
@@ -25,9 +26,9 @@ import numpy as np
 
 _BITS = 20
 _SHIFT = np.uint64(64 - _BITS)
-_MULT3, _MULT4, _MULT8 = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F),
-                          np.uint64(0x165667B19E3779F9))
-_LOW3, _LOW4 = np.uint64(0xFFFFFF), np.uint64(0xFFFFFFFF)
+_MULT4 = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit multiplier (Fibonacci hashing)
+_LOW2, _LOW4 = np.uint64(0xFFFF), np.uint64(0xFFFFFFFF)
+_LONG = 0x80  # table bit: some body of 8+ bytes starts with these 4 bytes
 #: bytes of zero padding :meth:`WordMatcher.match` needs after the text
 PADDING = 16
 
@@ -49,35 +50,36 @@ class WordMatcher:
         self.n_patterns = len(patterns)
         short: dict[int, list[tuple[int, int]]] = {}
         first: dict[int, list[int]] = {}
-        self._table3 = np.zeros(1 << _BITS, np.uint8)  # bodies of 1-3 bytes: bit (length - 1)
-        self._table4 = np.zeros(1 << _BITS, np.uint8)  # bodies of 4-7 bytes, by their first 4 bytes
-        self._table8 = np.zeros(1 << _BITS, np.bool_)
-        keys3: list[int] = []
-        bits3: list[int] = []
+        # one hashed table on the first 4 body bytes: bit (length - 1) for bodies of 3-7 bytes, _LONG for 8 or more;
+        # bodies of 1-2 bytes in a direct table on the first 2 bytes (64 KiB)
+        self._table4 = np.zeros(1 << _BITS, np.uint8)
+        self._table2 = np.zeros(1 << 16, np.uint8)
         keys4: list[int] = []
         bits4: list[int] = []
         for pid, pattern in enumerate(patterns):
             if not pattern.startswith(b" ") or len(pattern) < 2 or b"\0" in pattern:
                 raise ValueError(f"pattern {pattern[:60]!r} must start with a space, have a body and hold no NUL")
             body = pattern[1:]
-            if len(body) <= 7:
+            if len(body) <= 2:
                 short.setdefault(len(body), []).append((_le(body), pid))
-                if len(body) >= 4:
-                    keys4.append(_le(body[:4]))
-                    bits4.append(1 << (len(body) - 1))
-                    continue
-                free = 3 - len(body)
                 base = _le(body)
-                for extra in range(1 << (8 * free)):
-                    keys3.append(base | (extra << (8 * len(body))))
-                    bits3.append(1 << (len(body) - 1))
+                for extra in range(1 << (8 * (2 - len(body)))):
+                    self._table2[base | (extra << (8 * len(body)))] |= 1 << (len(body) - 1)
+            elif len(body) == 3:
+                short.setdefault(3, []).append((_le(body), pid))
+                keys4.extend(_le(body) | (extra << 24) for extra in range(256))
+                bits4.extend([1 << 2] * 256)
+            elif len(body) <= 7:
+                short.setdefault(len(body), []).append((_le(body), pid))
+                keys4.append(_le(body[:4]))
+                bits4.append(1 << (len(body) - 1))
             else:
                 first.setdefault(_le(body[:8]), []).append(pid)
-        if keys3:
-            np.bitwise_or.at(self._table3, _hash(np.asarray(keys3, np.uint64), _MULT3), np.asarray(bits3, np.uint8))
+                keys4.append(_le(body[:4]))
+                bits4.append(_LONG)
         if keys4:
             np.bitwise_or.at(self._table4, _hash(np.asarray(keys4, np.uint64), _MULT4), np.asarray(bits4, np.uint8))
-        self._has3, self._has4 = bool(keys3), bool(keys4)
+        self._has2 = bool(self._table2.any())
         # short bodies: per length, sorted keys and their pattern ids
         self._short = {}
         for length, pairs in sorted(short.items()):
@@ -91,8 +93,6 @@ class WordMatcher:
         self._group_ptr = np.zeros(len(firsts) + 1, np.int64)
         np.cumsum([len(first[w]) for w in firsts], out=self._group_ptr[1:])
         self._group_pids = np.asarray(group_pids, np.int64)
-        if firsts:
-            self._table8[_hash(self._first_words, _MULT8)] = True
         rest_words: list[int] = []
         rest_masks: list[int] = []
         self._rest_ptr = np.zeros(len(patterns) + 1, np.int64)
@@ -122,14 +122,11 @@ class WordMatcher:
         words = words_view[spaces + 1]
         found_pos: list[np.ndarray] = []
         found_pid: list[np.ndarray] = []
+        lengths = self._table4[_hash(words & _LOW4, _MULT4)]
+        if self._has2:
+            lengths |= self._table2[words & _LOW2]
         if self._short:
-            if self._has3 and self._has4:
-                lengths = self._table3[_hash(words & _LOW3, _MULT3)] | self._table4[_hash(words & _LOW4, _MULT4)]
-            elif self._has3:
-                lengths = self._table3[_hash(words & _LOW3, _MULT3)]
-            else:
-                lengths = self._table4[_hash(words & _LOW4, _MULT4)]
-            candidates = np.flatnonzero(lengths)
+            candidates = np.flatnonzero(lengths & np.uint8(_LONG - 1))
             if candidates.size:
                 cand_bits, cand_words = lengths[candidates], words[candidates]
                 for length, (keys, pids, mask) in self._short.items():
@@ -142,7 +139,7 @@ class WordMatcher:
                     found_pos.append(spaces[candidates[pick[hit]]])
                     found_pid.append(pids[where[hit]])
         if self._first_words.size:
-            candidates = np.flatnonzero(self._table8[_hash(words, _MULT8)])
+            candidates = np.flatnonzero(lengths & np.uint8(_LONG))
             if candidates.size:
                 key = words[candidates]
                 where = np.minimum(np.searchsorted(self._first_words, key), self._first_words.size - 1)

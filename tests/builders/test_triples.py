@@ -101,3 +101,17 @@ def test_config_and_source_errors(shared_data, tmp_path):
         build_to_folder(get_builder("triples", facts=shared_data / "smi/pararel_15classes.json",
                                     counts=(f"x={other}",)), tmp_path / "bad")
     assert not (tmp_path / "bad").exists()
+
+
+def test_cli_build_triples_counts_a_corpus(shared_data, tmp_path, corpus):
+    from knowbench.cli import main
+
+    path, texts = corpus
+    facts_file = shared_data / "smi/pararel/data/trex_lms_vocab/P1376.jsonl"
+    assert main(["build", "triples", "--facts", str(facts_file), "--corpus", f"pages={path}",
+                 "--out", str(tmp_path / "t"), "--workers", "2"]) == 0
+    counts = load_counts(tmp_path / "t", "pages")
+    facts = list(iter_trex(facts_file))
+    expected = paper_scan(facts, texts)
+    assert [int(x) for x in counts.n_so] == [r["n_so"] for r in expected]
+    assert [int(x) for x in counts.n_s] == [r["n_s"] for r in expected]

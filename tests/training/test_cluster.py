@@ -184,3 +184,17 @@ def test_all_3275_errors_cluster_end_to_end(errors: list, cache: Path, tmp_path:
     written = write_run(tmp_path / "run", result.taxonomy, records_from_result(result), run_summary(result),
                         coords=map_coordinates(result.embeddings))
     assert written["map"].stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_llm_analyzer_and_namer_through_the_shared_backend(errors: list) -> None:
+    from knowbench.backends import load_backend
+    from knowbench.training.cluster.analyzers import LLMAnalyzer
+    from knowbench.training.cluster.labelling import LLMNamer
+
+    backend = load_backend("transformers:smollm2")
+    analyses = LLMAnalyzer(backend, max_new_tokens=24, batch_size=3).analyze(errors[:3])
+    assert len(analyses) == 3 and all(a.text.strip() for a in analyses)
+    assert {a.details["model"] for a in analyses} == {backend.model_name}
+    name = LLMNamer(backend, max_new_tokens=12).name_for(["division", "operation"], [a.text for a in analyses])
+    assert name.strip() and len(name) <= 80

@@ -44,8 +44,13 @@ def test_metric_reproduces_published_r2(shared_data):
     assert r2["smi"] == pytest.approx(0.43, abs=0.01)
     assert r2["x_mi"] == pytest.approx(0.43, abs=0.01)
     assert r2["x_co"] == pytest.approx(0.36, abs=0.01)
-    # the released per-fact MI equals ours
+    # the released per-fact MI equals ours, and the SMI package's metric equals the formulas here
     assert scores[0]["mi"] == pytest.approx(released[0]["mi"], rel=1e-9)
+    simple = smi_metric.smi_scores_simple(rows, 70_000_000)
+    for key in ("smi", "x_mi", "x_co"):
+        assert [s[key] is None for s in simple] == [s[key] is None for s in scores]
+        assert np.allclose([s[key] for s in simple if s[key] is not None],
+                           [s[key] for s in scores if s[key] is not None])
 
 
 def test_corpus_insertions_are_counted(shared_data):
@@ -60,6 +65,8 @@ def test_corpus_insertions_are_counted(shared_data):
     k_fact = np.array([f.k_fact for f in drawn])
     assert k_fact.min() == 0 and k_fact.max() >= 30  # long tail: rare and frequent facts
     counts = smi_metric.count_facts(docs, [(f.subject, f.object) for f in drawn])
+    # the SMI package's counter and the simple automaton here agree exactly
+    assert counts == smi_metric.count_facts_simple(docs, [(f.subject, f.object) for f in drawn])
     for fact, row in zip(drawn, counts, strict=True):
         assert row["n_so"] >= max(fact.k_fact, fact.k_apart)
         assert row["n_s"] >= max(fact.k_fact, fact.k_apart, fact.k_subject)
@@ -86,7 +93,7 @@ def test_smi_mini_end_to_end_small_through_the_cli(shared_data, tmp_path, capsys
                  "--templates-per-relation", "3", "--vocab-size", "400", "--batch-size", "8", "--block", "64",
                  "--max-fact-docs", "30", "--quiet", "--data-root", str(shared_data)])
     assert code == 0
-    assert "R² SMI" in capsys.readouterr().out
+    assert "smi-mini: retention vs. metrics" in capsys.readouterr().out
     metrics = json.loads((tmp_path / "run/metrics.json").read_text())
     assert json.loads((tmp_path / "run/config.json").read_text())["sizes"] == ["nano"]
     row = metrics["sizes"]["nano"]

@@ -138,7 +138,7 @@ def test_selective_freezes_spread_layers(tiny_model_dir):
 @pytest.mark.slow
 def test_tool_sft_small_run(toolhop_dir, tiny_model_dir, tmp_path):
     config = ToolSftConfig(data=str(toolhop_dir), model=str(tiny_model_dir), rows_limit=10, epochs=1.0, lr=1e-3,
-                           checkpoint_every=2)
+                           checkpoint_every=2, harness_rows=1)
     metrics = run_tool_sft(config, tmp_path / "run", quiet=True)
     assert metrics["train_rows"] >= 3 and metrics["held_out_rows"] >= 1
     for name in ("base", "plain", "weighted", "selective"):
@@ -149,3 +149,6 @@ def test_tool_sft_small_run(toolhop_dir, tiny_model_dir, tmp_path):
     # plain and weighted start from the same weights and data, so only the loss weighting differs
     assert metrics["plain"]["losses"] != metrics["weighted"]["losses"]
     assert metrics["plain"]["target_loss"] < metrics["base"]["target_loss"]
+    # the ToolHop harness ran the trained model end to end (Mandatory scenario, real sandbox) on a held-out row
+    assert metrics["plain"]["harness"]["rows"] == 1
+    assert len((tmp_path / "run/harness-plain/traces.jsonl").read_text().splitlines()) == 1

@@ -167,7 +167,7 @@ def wikipedia_documents(
     words = 0
     for path in paths:
         for page in iter_pages(path, namespaces={0}):
-            latest = page.latest
+            latest = page.revisions[-1] if page.revisions else None  # revisions are oldest first
             if page.redirect or latest is None or not latest.text:
                 continue
             for passage in passages(page.title, clean_text(latest.text), max_words=doc_words):

@@ -2,8 +2,9 @@
 
 Counts follow the SMI paper's rule (arXiv 2502.04066 and its released code): over documents, N_s = documents that
 contain ``" " + subject`` (case-sensitive substring), N_o likewise, N_so = documents containing both. One pass per
-document with a pyahocorasick automaton. When the SMI package of knowbench (``knowbench.training.smi``) offers a
-counter, :func:`count_facts` uses it; this module keeps the formulas so the miniature also runs without it.
+document. :func:`count_facts` uses the SMI package's counter (``knowbench.smi.count.FactIndex``, paper mode);
+:func:`count_facts_simple` is an independent pyahocorasick version of the same rule, kept as a cross-check (a test
+asserts both give identical counts) and as the fallback when that package is absent.
 
 Metric (same paper): MI = p_so log2(p_so / (p_s p_o)), p = count / N; facts with MI <= 0 are dropped;
 x = int(5 log2 MI) / 5 (0.2-wide bins), min-max normalised to x_hat; SMI = x_hat ** (1 + 1/P) with P = log2 of the
@@ -27,6 +28,17 @@ import numpy as np
 
 def count_facts(documents: Sequence[str], pairs: Sequence[tuple[str, str]]) -> list[dict[str, int]]:
     """N, N_s, N_o, N_so per (subject, object) pair over ``documents`` (paper rule: ``" " + label`` substring)."""
+    try:
+        from knowbench.datasets_src.triples.types import Triple
+        from knowbench.smi.count import FactIndex
+    except ImportError:  # the SMI package is optional here
+        return count_facts_simple(documents, pairs)
+    index = FactIndex([Triple(subject, "r", obj) for subject, obj in pairs], mode="paper")
+    return index.count(documents).per_fact(index)
+
+
+def count_facts_simple(documents: Sequence[str], pairs: Sequence[tuple[str, str]]) -> list[dict[str, int]]:
+    """The same counts with one pyahocorasick automaton over ``" " + label`` patterns (reference version)."""
     import ahocorasick
 
     automaton = ahocorasick.Automaton()
@@ -74,7 +86,27 @@ def _binned(values: Sequence[float]) -> list[float]:
 
 def smi_scores(rows: Sequence[Mapping[str, Any]], n_params: int) -> list[dict[str, float]]:
     """Per row with ``n_docs, n_s, n_o, n_so``: ``mi`` (raw), ``x_mi`` (binned, normalised: the MI baseline),
-    ``x_co`` (the co-occurrence baseline) and ``smi``; rows with MI <= 0 get ``None`` everywhere but ``mi``."""
+    ``x_co`` (the co-occurrence baseline) and ``smi``; rows with MI <= 0 get ``None`` everywhere but ``mi``.
+
+    Uses the SMI package's metric (``knowbench.smi.metric``) when present, else :func:`smi_scores_simple`."""
+    try:
+        from knowbench.smi import metric
+    except ImportError:
+        return smi_scores_simple(rows, n_params)
+    arrays = {key: np.array([r[key] for r in rows], dtype=np.int64) for key in ("n_docs", "n_s", "n_o", "n_so")}
+    p = metric.size_exponent(n_params, "log2")
+    mis = metric.mutual_information(arrays["n_docs"], arrays["n_s"], arrays["n_o"], arrays["n_so"])
+    out: list[dict[str, Any]] = [{"mi": float(mi), "x_mi": None, "x_co": None, "smi": None} for mi in mis]
+    for method, key in (("smi", "smi"), ("mi", "x_mi"), ("co", "x_co")):
+        scored = metric.scores(method, arrays["n_docs"], arrays["n_s"], arrays["n_o"], arrays["n_so"],
+                               p if method == "smi" else None)
+        for index, value in zip(np.flatnonzero(scored.kept), scored.values, strict=True):
+            out[int(index)][key] = float(value)
+    return out
+
+
+def smi_scores_simple(rows: Sequence[Mapping[str, Any]], n_params: int) -> list[dict[str, float]]:
+    """:func:`smi_scores` from the formulas in this module's docstring (reference version)."""
     mis = [mutual_information(r["n_docs"], r["n_s"], r["n_o"], r["n_so"]) for r in rows]
     kept = [i for i, mi in enumerate(mis) if mi > 0]
     exponent = 1 + 1 / math.log2(n_params)

@@ -1,0 +1,48 @@
+"""Triple sources: the SMI list, T-REx/ParaRel, facts JSONL and Wikidata, recognised by read_facts."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from knowbench.datasets_src.triples import iter_trex, read_facts, read_smi_facts
+from knowbench.errors import SourceFormatError
+
+
+def test_smi_list_has_the_papers_12671_facts_in_15_relations(shared_data):
+    facts = read_smi_facts(shared_data / "smi/pararel_15classes.json")
+    assert len(facts) == 12671 and len({f.relation for f in facts}) == 15
+    assert facts[0].key == ("John Cage", "plays", "opera") and facts[0].id == "16238"
+    assert len({f.fact_id for f in facts}) == len(facts)
+
+
+def test_trex_folder_and_sniffing(shared_data, tmp_path):
+    folder = shared_data / "smi/pararel/data/trex_lms_vocab"
+    facts = read_facts(folder)
+    assert len(facts) == 29411 and len({f.relation_id for f in facts}) == 41
+    assert read_facts(folder / "P1001.jsonl")[0].relation == "P1001"
+    generic = tmp_path / "facts.jsonl"
+    generic.write_text(json.dumps({"subject": "Paris", "relation": "capital of", "object": "France",
+                                   "subject_id": "Q90", "object_aliases": ["French Republic"]}) + "\n")
+    (fact,) = read_facts(generic)
+    assert fact.subject_id == "Q90" and fact.object_names() == ("France", "French Republic")
+
+
+def test_bad_records_name_file_and_record(tmp_path):
+    smi = tmp_path / "smi.json"
+    smi.write_text(json.dumps([{"subj": "A", "rel": "r", "obj": "B"}, {"subj": "", "rel": "r", "obj": "B"}]))
+    with pytest.raises(SourceFormatError, match=r"smi.json: fact 1: needs non-empty strings"):
+        read_facts(smi)
+    trex = tmp_path / "P17.jsonl"
+    trex.write_text('{"sub_label": "A", "obj_label": "B", "uuid": "1"}\n{"sub_label": "A"}\n')
+    with pytest.raises(SourceFormatError, match=r"P17.jsonl: line 2: needs non-empty string sub_label and obj_label"):
+        list(iter_trex(trex))
+
+
+def test_wikidata_statements_become_triples_with_labels(shared_data):
+    folders = [shared_data / "wiki/wikidata", shared_data / "wiki/wikidata_api"]
+    facts = read_facts("wikidata:" + ",".join(map(str, folders)))
+    assert len(facts) > len(read_facts(f"wikidata:{folders[0]}")) > 0
+    assert all(f.relation_id.startswith("P") and f.object_id.startswith("Q") and f.object for f in facts)
+    assert len({(f.subject_id, f.relation_id, f.object_id) for f in facts}) == len(facts)
