@@ -102,9 +102,8 @@ def _write_split(
     finally:
         if writer is not None:
             writer.close()
-    if not parts:  # an empty split still gets one (empty) shard so that the config loads
-        parts.append(target / f".{split}-part00000.parquet")
-        pq.write_table(schema.empty_table(), parts[-1], compression="zstd")
+    # an empty split gets no shard: `datasets` cannot load an empty parquet split, so the card leaves it out and
+    # provenance.json records it (knowbench.loaders.load returns an empty, typed dataset for it)
     files = []
     for index, part in enumerate(parts):
         final = target / f"{split}-{index:05d}-of-{len(parts):05d}.parquet"
@@ -119,7 +118,9 @@ def _card_yaml(builder: DatasetBuilder[Any], reports: list[SplitReport], folder:
     configs = []
     infos = {}
     for config in builder.hub_configs():
-        mine = [r for r in reports if r.config == config]
+        mine = [r for r in reports if r.config == config and r.num_examples > 0]
+        if not mine:  # a config without rows cannot be loaded by `datasets`; provenance.json lists it
+            continue
         configs.append(
             {
                 "config_name": config,
@@ -178,7 +179,13 @@ def build_to_folder(
                 for split in splits
             ]
             tables = {
-                config: {r.split: pq.read_table([tmp / f for f in r.files]) for r in reports if r.config == config}
+                config: {
+                    r.split: pq.read_table([tmp / f for f in r.files])
+                    if r.files
+                    else builder.features(config).arrow_schema.empty_table()
+                    for r in reports
+                    if r.config == config
+                }
                 for config in builder.hub_configs()
             }
             statistics = builder.statistics(tables)
@@ -195,6 +202,8 @@ def build_to_folder(
                     {"config": r.config, "split": r.split, "num_examples": r.num_examples, "files": r.files}
                     for r in reports
                 ],
+                "empty_splits": [{"config": r.config, "split": r.split} for r in reports if not r.files],
+                "features": {config: builder.features(config).to_dict() for config in builder.hub_configs()},
                 "files_sha256": shard_hashes,
                 "build_id": hashlib.sha256(
                     "".join(f"{k}={v}\n" for k, v in sorted(shard_hashes.items())).encode()

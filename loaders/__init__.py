@@ -44,6 +44,20 @@ def local_cache_dir(info: FolderInfo) -> Path:
     return current
 
 
+def _empty_splits(info: FolderInfo, config: str) -> dict[str, Any]:
+    """Typed, empty datasets for the splits of ``config`` that the build produced without rows."""
+    import datasets
+
+    if not info.config_features or config not in info.config_features:
+        raise DatasetFolderError(f"{info.path}: provenance.json lacks the features of empty config {config!r}")
+    features = datasets.Features.from_dict(info.config_features[config])
+    return {
+        split: datasets.Dataset.from_dict({name: [] for name in features}, features=features)
+        for c, split in info.empty_splits
+        if c == config
+    }
+
+
 def load(
     name: str,
     path_or_repo_id: str | os.PathLike[str],
@@ -73,6 +87,14 @@ def load(
         config = config or info.configs[0]
         if config not in info.configs:
             raise DatasetFolderError(f"{local}: no config {config!r}; it has {info.configs}")
+        empty = _empty_splits(info, config) if config in {c for c, _ in info.empty_splits} else {}
+        if split in empty:
+            return empty[split]
+        if split is None and empty and not any(s.config == config for s in info.splits):
+            return datasets.DatasetDict(empty)
         kwargs.setdefault("cache_dir", str(local_cache_dir(info)))
-        return datasets.load_dataset(str(local.resolve()), config, split=split, **kwargs)
+        loaded = datasets.load_dataset(str(local.resolve()), config, split=split, **kwargs)
+        if split is None:
+            loaded.update(empty)
+        return loaded
     return datasets.load_dataset(str(path_or_repo_id), config, split=split, revision=revision, **kwargs)

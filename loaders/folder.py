@@ -38,10 +38,16 @@ class FolderInfo:
     card: Any
     splits: tuple[SplitFiles, ...]
     features: dict[str, Any]
+    #: (config, split) pairs the build produced without rows; they have no shard (``datasets`` cannot load one)
+    empty_splits: tuple[tuple[str, str], ...] = ()
+    #: ``datasets.Features.to_dict()`` per config, from provenance.json (also for configs left out of the card)
+    config_features: dict[str, Any] | None = None
 
     @property
     def configs(self) -> list[str]:
-        return list(dict.fromkeys(s.config for s in self.splits))
+        """Configs with rows (in the card) followed by configs whose every split is empty."""
+        names = [s.config for s in self.splits] + [config for config, _ in self.empty_splits]
+        return list(dict.fromkeys(names))
 
     def rows(self, config: str, split: str) -> int:
         for s in self.splits:
@@ -108,4 +114,16 @@ def read_folder(path: str | os.PathLike[str]) -> FolderInfo:
                     f"{readme}: {key[0]}/{key[1]} declares {declared[key]} rows but its shards hold {rows}"
                 )
             splits.append(SplitFiles(key[0], key[1], pattern, files, rows, declared.get(key)))
-    return FolderInfo(path, card, tuple(splits), features)
+    empty: tuple[tuple[str, str], ...] = ()
+    config_features = None
+    provenance = path / "provenance.json"
+    if provenance.is_file():
+        import orjson
+
+        try:
+            record = orjson.loads(provenance.read_bytes())
+        except orjson.JSONDecodeError as error:
+            raise DatasetFolderError(f"{provenance}: malformed JSON ({error})") from None
+        empty = tuple((e["config"], e["split"]) for e in record.get("empty_splits", []))
+        config_features = record.get("features")
+    return FolderInfo(path, card, tuple(splits), features, empty, config_features)
