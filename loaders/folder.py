@@ -42,17 +42,21 @@ class FolderInfo:
     empty_splits: tuple[tuple[str, str], ...] = ()
     #: ``datasets.Features.to_dict()`` per config, from provenance.json (also for configs left out of the card)
     config_features: dict[str, Any] | None = None
+    #: every config in the order the build produced them (from provenance.json)
+    config_order: tuple[str, ...] = ()
 
     @property
     def configs(self) -> list[str]:
-        """Configs with rows (in the card) followed by configs whose every split is empty."""
-        names = [s.config for s in self.splits] + [config for config, _ in self.empty_splits]
+        """Every config, in build order: those with rows (in the card) and those whose every split is empty."""
+        names = [*self.config_order, *(s.config for s in self.splits), *(c for c, _ in self.empty_splits)]
         return list(dict.fromkeys(names))
 
     def rows(self, config: str, split: str) -> int:
         for s in self.splits:
             if (s.config, s.split) == (config, split):
                 return s.num_examples
+        if (config, split) in self.empty_splits:
+            return 0
         raise DatasetFolderError(f"{self.path}: no split {config}/{split}; it has {[(s.config, s.split) for s in self.splits]}")
 
     def fingerprint(self) -> str:
@@ -116,6 +120,7 @@ def read_folder(path: str | os.PathLike[str]) -> FolderInfo:
             splits.append(SplitFiles(key[0], key[1], pattern, files, rows, declared.get(key)))
     empty: tuple[tuple[str, str], ...] = ()
     config_features = None
+    order: tuple[str, ...] = ()
     provenance = path / "provenance.json"
     if provenance.is_file():
         import orjson
@@ -126,4 +131,5 @@ def read_folder(path: str | os.PathLike[str]) -> FolderInfo:
             raise DatasetFolderError(f"{provenance}: malformed JSON ({error})") from None
         empty = tuple((e["config"], e["split"]) for e in record.get("empty_splits", []))
         config_features = record.get("features")
-    return FolderInfo(path, card, tuple(splits), features, empty, config_features)
+        order = tuple(dict.fromkeys(s["config"] for s in record.get("splits", [])))
+    return FolderInfo(path, card, tuple(splits), features, empty, config_features, order)
