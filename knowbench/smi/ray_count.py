@@ -33,15 +33,18 @@ class _BlockCounter:
         self.index = index
         self.text_field = text_field
 
-    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def __call__(self, batch: dict[str, np.ndarray]) -> Any:
+        import pyarrow as pa
+
         texts = [t if isinstance(t, str) else "" for t in batch[self.text_field].tolist()]
         counts = self.index.count(texts)
-        return {
-            "n_docs": np.asarray([counts.n_docs], np.int64),
-            "n_bytes": np.asarray([counts.n_bytes], np.int64),
-            "entity_docs": counts.entity_docs[None, :],
-            "n_so": counts.n_so[None, :],
-        }
+        # always an Arrow block (Ray refuses a mix of Arrow and pandas blocks from one operator)
+        return pa.table({
+            "n_docs": pa.array([counts.n_docs], pa.int64()),
+            "n_bytes": pa.array([counts.n_bytes], pa.int64()),
+            "entity_docs": pa.FixedSizeListArray.from_arrays(pa.array(counts.entity_docs), counts.entity_docs.size),
+            "n_so": pa.FixedSizeListArray.from_arrays(pa.array(counts.n_so), counts.n_so.size),
+        })
 
 
 def _read(ray_data: Any, sources: Sequence[str], text_field: str) -> Any:
@@ -100,12 +103,18 @@ def count_with_ray(
             compute=ray.data.ActorPoolStrategy(size=actors),
         )
         total = RawCounts.zeros(index.n_entities, index.n_facts)
-        for batch in counted.iter_batches(batch_size=64, batch_format="numpy"):
+        for batch in counted.iter_batches(batch_size=64, batch_format="pyarrow"):
+            rows = batch.num_rows
+
+            def summed(name: str, width: int, rows: int = rows, batch: Any = batch) -> np.ndarray:
+                flat = batch.column(name).combine_chunks().flatten().to_numpy()
+                return flat.astype(np.int64).reshape(rows, width).sum(axis=0)
+
             total += RawCounts(
-                int(batch["n_docs"].sum()),
-                batch["entity_docs"].astype(np.int64).sum(axis=0),
-                batch["n_so"].astype(np.int64).sum(axis=0),
-                int(batch["n_bytes"].sum()),
+                int(np.sum(batch.column("n_docs").to_numpy())),
+                summed("entity_docs", index.n_entities),
+                summed("n_so", index.n_facts),
+                int(np.sum(batch.column("n_bytes").to_numpy())),
             )
     finally:
         if started_here:
