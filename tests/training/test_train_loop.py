@@ -67,5 +67,5 @@ def test_lr_schedule_shape():
     config = LoopConfig(steps=10, lr=1.0, warmup_steps=2, min_lr_ratio=0.1)
     factors = [lr_factor(step, config) for step in range(10)]
     assert factors[0] == 0.5 and factors[1] == 1.0
-    assert all(a >= b for a, b in itertools.pairwise(factors))
+    assert all(a >= b for a, b in itertools.pairwise(factors[1:]))  # decays after the warm-up
     assert factors[-1] >= 0.1
