@@ -100,8 +100,8 @@ def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> None:
     atomic_write_bytes(path, orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n")
 
 
-def read_jsonl(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
-    """Yield the JSON objects of a JSON-lines file; a malformed line raises naming file and line."""
+def iter_jsonl(path: str | os.PathLike[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield ``(line number, object)`` per non-blank line; a malformed line raises naming file and line."""
     with open(path, "rb") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
@@ -112,7 +112,13 @@ def read_jsonl(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
                 raise SourceFormatError(path, f"line {number}", f"malformed JSON ({error})") from None
             if not isinstance(record, dict):
                 raise SourceFormatError(path, f"line {number}", f"expected a JSON object, got {type(record).__name__}")
-            yield record
+            yield number, record
+
+
+def read_jsonl(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
+    """Yield the JSON objects of a JSON-lines file; a malformed line raises naming file and line."""
+    for _, record in iter_jsonl(path):
+        yield record
 
 
 class RunLog:

@@ -11,21 +11,6 @@ from typing import Any
 from knowbench.errors import SourceFormatError
 
 
-def iter_json_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield ``(line number, object)`` for each non-blank line; a malformed line raises naming file and line."""
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise SourceFormatError(path, f"line {number}", f"malformed JSON ({error.msg} at column {error.colno})") from None
-            if not isinstance(record, dict):
-                raise SourceFormatError(path, f"line {number}", f"expected a JSON object, got {type(record).__name__}")
-            yield number, record
-
-
 def iter_json_array(path: str | os.PathLike[str]) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield ``(line number where the element starts, object)`` for each element of a top-level JSON array."""
     text = Path(path).read_text(encoding="utf-8")

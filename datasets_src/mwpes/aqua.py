@@ -12,9 +12,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from knowbench.datasets_src.mwpes._common import iter_json_lines, require_str
+from knowbench.datasets_src.mwpes._common import require_str
 from knowbench.datasets_src.mwpes.schema import Problem, parse_options
 from knowbench.errors import SourceFormatError
+from knowbench.io import iter_jsonl
 
 NAME = "aqua"
 
@@ -47,5 +48,5 @@ def read(path: str | os.PathLike[str], split: str = "test") -> list[Problem]:
     """Every problem of an AQuA JSON-lines file (``test.json`` of google-deepmind/AQuA)."""
     return [
         parse_record(record, index, path, f"line {line}", split)
-        for index, (line, record) in enumerate(iter_json_lines(path))
+        for index, (line, record) in enumerate(iter_jsonl(path))
     ]

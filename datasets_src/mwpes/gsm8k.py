@@ -11,9 +11,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from knowbench.datasets_src.mwpes._common import iter_json_lines, require_str
+from knowbench.datasets_src.mwpes._common import require_str
 from knowbench.datasets_src.mwpes.schema import Problem, calculator_steps, format_number
 from knowbench.errors import SourceFormatError
+from knowbench.io import iter_jsonl
 
 NAME = "gsm8k"
 
@@ -47,5 +48,5 @@ def read(path: str | os.PathLike[str], split: str = "test") -> list[Problem]:
     """Every problem of a GSM8K JSON-lines file (``grade_school_math/data/test.jsonl`` layout)."""
     return [
         parse_record(record, index, path, f"line {line}", split)
-        for index, (line, record) in enumerate(iter_json_lines(path))
+        for index, (line, record) in enumerate(iter_jsonl(path))
     ]

@@ -14,9 +14,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from knowbench.datasets_src.mwpes._common import iter_json_lines, last_boxed, require_str
+from knowbench.datasets_src.mwpes._common import last_boxed, require_str
 from knowbench.datasets_src.mwpes.schema import Problem
 from knowbench.errors import SourceFormatError
+from knowbench.io import iter_jsonl
 
 NAME = "math"
 
@@ -49,7 +50,7 @@ def read(path: str | os.PathLike[str], split: str = "test") -> list[Problem]:
     """Every problem of a MATH JSON-lines file; ids must be unique."""
     problems = []
     seen: dict[str, int] = {}
-    for index, (line, record) in enumerate(iter_json_lines(path)):
+    for index, (line, record) in enumerate(iter_jsonl(path)):
         problem = parse_record(record, index, path, f"line {line}", split)
         if problem.problem_id in seen:
             raise SourceFormatError(path, f"line {line}", f"duplicate idx {problem.problem_id!r} (first on line {seen[problem.problem_id]})")

@@ -20,12 +20,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from knowbench.datasets_src.mwpes._common import iter_json_lines, require_str
+from knowbench.datasets_src.mwpes._common import require_str
 from knowbench.datasets_src.mwpes.judge import judge
 from knowbench.datasets_src.mwpes.runs import open_run, sample_id
 from knowbench.datasets_src.mwpes.schema import Problem, calculator_steps, format_number
 from knowbench.errors import ConfigError, SourceFormatError
-from knowbench.io import sha256_file
+from knowbench.io import iter_jsonl, sha256_file
 
 FORMATS = ("gsm8k-example-solutions",)
 SOLUTION_KEYS = ("6b_finetuning", "6b_verification", "175b_finetuning", "175b_verification")
@@ -48,7 +48,7 @@ def read_gsm8k_example_solutions(
     path: str | os.PathLike[str],
 ) -> Iterator[tuple[Problem, list[tuple[str, str, bool]]]]:
     """Yield ``(problem, [(key, solution, is_correct), ...])`` per line; malformed lines raise naming the line."""
-    for index, (line, record) in enumerate(iter_json_lines(path)):
+    for index, (line, record) in enumerate(iter_jsonl(path)):
         where = f"line {line}"
         question = require_str(record, "question", path, where)
         ground_truth = require_str(record, "ground_truth", path, where)
