@@ -4,7 +4,7 @@ Counts follow the SMI paper's rule (arXiv 2502.04066 and its released code): ove
 contain ``" " + subject`` (case-sensitive substring), N_o likewise, N_so = documents containing both. One pass per
 document. :func:`count_facts` uses the SMI package's counter (``knowbench.smi.count.FactIndex``, paper mode);
 :func:`count_facts_simple` is an independent pyahocorasick version of the same rule, kept as a cross-check (a test
-asserts both give identical counts) and as the fallback when that package is absent.
+asserts both give identical counts).
 
 Metric (same paper): MI = p_so log2(p_so / (p_s p_o)), p = count / N; facts with MI <= 0 are dropped;
 x = int(5 log2 MI) / 5 (0.2-wide bins), min-max normalised to x_hat; SMI = x_hat ** (1 + 1/P) with P = log2 of the
@@ -28,11 +28,9 @@ import numpy as np
 
 def count_facts(documents: Sequence[str], pairs: Sequence[tuple[str, str]]) -> list[dict[str, int]]:
     """N, N_s, N_o, N_so per (subject, object) pair over ``documents`` (paper rule: ``" " + label`` substring)."""
-    try:
-        from knowbench.datasets_src.triples.types import Triple
-        from knowbench.smi.count import FactIndex
-    except ImportError:  # the SMI package is optional here
-        return count_facts_simple(documents, pairs)
+    from knowbench.datasets_src.triples.types import Triple
+    from knowbench.smi.count import FactIndex
+
     index = FactIndex([Triple(subject, "r", obj) for subject, obj in pairs], mode="paper")
     return index.count(documents).per_fact(index)
 
@@ -88,11 +86,9 @@ def smi_scores(rows: Sequence[Mapping[str, Any]], n_params: int) -> list[dict[st
     """Per row with ``n_docs, n_s, n_o, n_so``: ``mi`` (raw), ``x_mi`` (binned, normalised: the MI baseline),
     ``x_co`` (the co-occurrence baseline) and ``smi``; rows with MI <= 0 get ``None`` everywhere but ``mi``.
 
-    Uses the SMI package's metric (``knowbench.smi.metric``) when present, else :func:`smi_scores_simple`."""
-    try:
-        from knowbench.smi import metric
-    except ImportError:
-        return smi_scores_simple(rows, n_params)
+    Computed by the SMI package's metric (``knowbench.smi.metric``)."""
+    from knowbench.smi import metric
+
     arrays = {key: np.array([r[key] for r in rows], dtype=np.int64) for key in ("n_docs", "n_s", "n_o", "n_so")}
     p = metric.size_exponent(n_params, "log2")
     mis = metric.mutual_information(arrays["n_docs"], arrays["n_s"], arrays["n_o"], arrays["n_so"])
@@ -120,29 +116,24 @@ def smi_scores_simple(rows: Sequence[Mapping[str, Any]], n_params: int) -> list[
 
 
 def fit_bins(values: Sequence[float], accuracies: Sequence[float]) -> dict[str, Any]:
-    """Mean accuracy per distinct value, least-squares line through the bins; R^2 and MSE of that fit.
+    """The SMI paper's fit (:func:`knowbench.smi.metric.fit_bins`) as a JSON-ready dict with the bin points.
+
+    With fewer than two distinct values there is no line: ``slope``, ``intercept``, ``r2`` and ``mse`` are None.
 
     Example:
         >>> fit = fit_bins([0.0, 0.0, 0.5, 1.0], [0.0, 0.2, 0.5, 1.0])
         >>> round(fit["slope"], 3), fit["bins"]
         (0.9, 3)
     """
-    groups: dict[float, list[float]] = {}
-    for value, accuracy in zip(values, accuracies, strict=True):
-        groups.setdefault(float(value), []).append(float(accuracy))
-    xs = np.array(sorted(groups))
-    ys = np.array([np.mean(groups[x]) for x in xs])
-    result: dict[str, Any] = {"bins": len(xs), "facts": len(values), "bin_x": xs.tolist(), "bin_y": ys.tolist()}
-    if len(xs) < 2:
-        return {**result, "slope": None, "intercept": None, "r2": None, "mse": None}
-    slope, intercept = np.polyfit(xs, ys, 1)
-    predicted = slope * xs + intercept
-    residual = float(np.sum((ys - predicted) ** 2))
-    total = float(np.sum((ys - ys.mean()) ** 2))
-    return {
-        **result,
-        "slope": float(slope),
-        "intercept": float(intercept),
-        "r2": 1 - residual / total if total > 0 else None,
-        "mse": residual / len(xs),
-    }
+    from knowbench.errors import ConfigError
+    from knowbench.smi import metric
+
+    x = np.asarray(values, dtype=np.float64)
+    try:
+        fit = metric.fit_bins(x, np.asarray(accuracies, dtype=np.float64))
+    except ConfigError:
+        distinct = np.unique(x)
+        means = [float(np.mean(np.asarray(accuracies, dtype=np.float64)[x == v])) for v in distinct]
+        return {"bins": int(distinct.size), "facts": int(x.size), "bin_x": distinct.tolist(), "bin_y": means,
+                "slope": None, "intercept": None, "r2": None, "mse": None}
+    return {**fit.to_dict(), "bin_x": fit.bins.tolist(), "bin_y": fit.bin_accuracy.tolist()}
