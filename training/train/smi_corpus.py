@@ -35,6 +35,7 @@ import numpy as np
 import orjson
 
 from knowbench.errors import ConfigError, SourceFormatError
+from knowbench.io import iter_jsonl
 
 #: T-REx relation (ParaRel file ``P*.jsonl``) -> key of ``pararel_multi_templates.json`` (the SMI paper's 15
 #: relation classes). Derived from the paper's fact list (``pararel_15classes.json``): for each key, the T-REx file
@@ -104,17 +105,10 @@ def load_templates(path: str | os.PathLike[str]) -> dict[str, list[str]]:
 def read_trex(path: str | os.PathLike[str]) -> list[dict[str, str]]:
     """Records of one ParaRel/T-REx ``P*.jsonl`` file (``sub_label``, ``obj_label``, ``uuid``)."""
     records = []
-    with open(path, "rb") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = orjson.loads(line)
-            except orjson.JSONDecodeError as error:
-                raise SourceFormatError(path, f"line {number}", f"malformed JSON ({error})") from None
-            if not all(isinstance(record.get(key), str) and record[key] for key in ("sub_label", "obj_label")):
-                raise SourceFormatError(path, f"line {number}", "needs non-empty string sub_label and obj_label")
-            records.append(record)
+    for number, record in iter_jsonl(path):
+        if not all(isinstance(record.get(key), str) and record[key] for key in ("sub_label", "obj_label")):
+            raise SourceFormatError(path, f"line {number}", "needs non-empty string sub_label and obj_label")
+        records.append(record)
     return records
 
 
