@@ -23,6 +23,15 @@ def _data_root(value: Path | None) -> Path:
     return Path(os.environ.get("KNOWBENCH_SHARED_DATA", "../shared/data"))
 
 
+def _prepare_torch(threads: int) -> None:
+    """Set torch's thread count (0 keeps torch's default) and silence transformers' progress output."""
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    _quiet_transformers(True)
+
+
 def _quiet_transformers(quiet: bool) -> None:
     if quiet:
         import transformers
@@ -66,11 +75,7 @@ def smi_mini(
     """Predict-before-training in miniature: count facts in a corpus, train tiny LMs on it, fit retention on SMI."""
     from knowbench.training.train.smi_mini import SmiMiniConfig, default_paths, run_smi_mini
 
-    if threads:
-        import torch
-
-        torch.set_num_threads(threads)
-    _quiet_transformers(True)
+    _prepare_torch(threads)
     paths = default_paths(_data_root(data_root))
     config = SmiMiniConfig(
         wikipedia=tuple(str(p) for p in wikipedia) if wikipedia else paths["wikipedia"],
@@ -143,11 +148,7 @@ def tool_sft(
     """Token-weighted (TL-Training) vs plain tool-use SFT on ToolHop, and selective vs full layer tuning."""
     from knowbench.training.train.tool_sft import ToolSftConfig, run_tool_sft
 
-    if threads:
-        import torch
-
-        torch.set_num_threads(threads)
-    _quiet_transformers(True)
+    _prepare_torch(threads)
     config = ToolSftConfig(
         data=data, model=model, rows_limit=rows_limit,
         variants=tuple(v.strip() for v in variants.split(",") if v.strip()),
@@ -204,11 +205,7 @@ def evowiki_cl(
     """Continual learning on EvoWiki's newer snapshot: exact match per state before/after, with and without RAG."""
     from knowbench.training.train.evowiki_cl import STATES, EvoWikiClConfig, run_evowiki_cl
 
-    if threads:
-        import torch
-
-        torch.set_num_threads(threads)
-    _quiet_transformers(True)
+    _prepare_torch(threads)
     config = EvoWikiClConfig(
         data=data, model=model, epochs=epochs, lr=lr, batch_size=batch_size, max_tokens=max_tokens,
         passages=passages, passages_limit=passages_limit, limit_per_state=limit_per_state,
