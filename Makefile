@@ -19,6 +19,7 @@ install: $(BIN)/knowbench
 demo: install
 	$(BIN)/knowbench build toolhop --source examples/toolhop_demo.json --out out/toolhop
 	$(BIN)/knowbench info out/toolhop
+	$(BIN)/knowbench check toolhop --data out/toolhop --out out/toolhop-check.json
 
 test: install
 	$(BIN)/python -m pytest -q
