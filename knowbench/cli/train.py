@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -21,6 +22,15 @@ def _data_root(value: Path | None) -> Path:
     if value is not None:
         return value
     return Path(os.environ.get("KNOWBENCH_SHARED_DATA", "../shared/data"))
+
+
+# options every training command shares, defined once
+RunOut = Annotated[Path, typer.Option(help="run folder (created, or resumed when it holds the same config)")]
+Seed = Annotated[int, typer.Option(help="random seed (runs are repeatable)")]
+Threads = Annotated[int, typer.Option(help="torch threads (0: torch's default)")]
+Overwrite = Annotated[bool, typer.Option(help="start afresh when --out holds another config")]
+Quiet = Annotated[bool, typer.Option(help="no progress bars")]
+JsonOutput = Annotated[bool, typer.Option("--json", help="print all metrics as JSON")]
 
 
 def _prepare_torch(threads: int) -> None:
@@ -48,7 +58,7 @@ def _print_json(obj: object) -> None:
 
 @train_app.command("smi-mini")
 def smi_mini(
-    out: Path = typer.Option(..., help="run folder (created, or resumed when it holds the same config)"),
+    out: RunOut,
     sizes: str = typer.Option("0.5m,1.5m,5m", help="comma-separated model sizes: nano, 0.5m, 1.5m, 5m, 10m"),
     data_root: Path | None = typer.Option(None, help=_DATA_ROOT_HELP),
     wikipedia: list[Path] | None = typer.Option(None, help="MediaWiki export XML file(s) (default: the enwiki sample)"),
@@ -66,11 +76,11 @@ def smi_mini(
     samples: int = typer.Option(2, help="samples per template (the paper: 20)"),
     temperature: float = typer.Option(0.7, help="0 = greedy (then --samples 1)"),
     templates_per_relation: int = typer.Option(20),
-    seed: int = typer.Option(0),
-    threads: int = typer.Option(0, help="torch threads (0: torch's default)"),
-    overwrite: bool = typer.Option(False, help="start afresh when --out holds another config"),
-    quiet: bool = typer.Option(False, help="no progress bars"),
-    json_output: bool = typer.Option(False, "--json", help="print all metrics as JSON"),
+    seed: Seed = 0,
+    threads: Threads = 0,
+    overwrite: Overwrite = False,
+    quiet: Quiet = False,
+    json_output: JsonOutput = False,
 ) -> None:
     """Predict-before-training in miniature: count facts in a corpus, train tiny LMs on it, fit retention on SMI."""
     from knowbench.training.train.smi_mini import SmiMiniConfig, default_paths, run_smi_mini
@@ -123,8 +133,8 @@ def smi_mini(
 
 @train_app.command("tool-sft")
 def tool_sft(
-    data: str = typer.Option(..., help="built ToolHop folder or Hub repo id (knowbench build toolhop ...)"),
-    out: Path = typer.Option(..., help="run folder (created, or resumed when it holds the same config)"),
+    data: Annotated[str, typer.Option(help="built ToolHop folder or Hub repo id (knowbench build toolhop ...)")],
+    out: RunOut,
     model: str = typer.Option("smollm2", help="model folder, or 'smollm2' (the harness backend's converted copy)"),
     variants: str = typer.Option("plain,weighted,selective", help="comma-separated: plain, weighted, selective"),
     rows_limit: int = typer.Option(0, help="use only the first N rows of the dataset (0: all)"),
@@ -139,11 +149,11 @@ def tool_sft(
     layer_fraction: float = typer.Option(0.25, help="share of layers the selective variant updates"),
     checkpoint_every: int = typer.Option(8, help="steps between checkpoints"),
     harness_rows: int = typer.Option(0, help="also run the ToolHop harness (Mandatory) on N held-out rows"),
-    seed: int = typer.Option(0),
-    threads: int = typer.Option(0, help="torch threads (0: torch's default)"),
-    overwrite: bool = typer.Option(False),
-    quiet: bool = typer.Option(False),
-    json_output: bool = typer.Option(False, "--json"),
+    seed: Seed = 0,
+    threads: Threads = 0,
+    overwrite: Overwrite = False,
+    quiet: Quiet = False,
+    json_output: JsonOutput = False,
 ) -> None:
     """Token-weighted (TL-Training) vs plain tool-use SFT on ToolHop, and selective vs full layer tuning."""
     from knowbench.training.train.tool_sft import ToolSftConfig, run_tool_sft
@@ -182,8 +192,8 @@ def tool_sft(
 
 @train_app.command("evowiki-cl")
 def evowiki_cl(
-    data: str = typer.Option(..., help="built EvoWiki folder or Hub repo id (knowbench build evowiki ...)"),
-    out: Path = typer.Option(..., help="run folder (created, or resumed when it holds the same config)"),
+    data: Annotated[str, typer.Option(help="built EvoWiki folder or Hub repo id (knowbench build evowiki ...)")],
+    out: RunOut,
     model: str = typer.Option("smollm2", help="model folder, or 'smollm2'"),
     epochs: float = typer.Option(2.0),
     lr: float = typer.Option(5e-5),
@@ -196,11 +206,11 @@ def evowiki_cl(
     rag: str = typer.Option("none,bm25", help="comma-separated retrieval modes to evaluate: none, bm25, dense"),
     k: int = typer.Option(3, help="passages in the prompt with RAG"),
     layer_fraction: float = typer.Option(1.0, help="< 1: update only this share of layers (selective tuning)"),
-    seed: int = typer.Option(0),
-    threads: int = typer.Option(0, help="torch threads (0: torch's default)"),
-    overwrite: bool = typer.Option(False),
-    quiet: bool = typer.Option(False),
-    json_output: bool = typer.Option(False, "--json"),
+    seed: Seed = 0,
+    threads: Threads = 0,
+    overwrite: Overwrite = False,
+    quiet: Quiet = False,
+    json_output: JsonOutput = False,
 ) -> None:
     """Continual learning on EvoWiki's newer snapshot: exact match per state before/after, with and without RAG."""
     from knowbench.training.train.evowiki_cl import STATES, EvoWikiClConfig, run_evowiki_cl

@@ -43,25 +43,6 @@ def evowiki_dir(shared_data: Path, tmp_path_factory):
     return out
 
 
-@pytest.fixture(scope="module")
-def tiny_model_dir(tmp_path_factory):
-    from knowbench.training.train.tool_sft import model_folder
-
-    try:
-        folder = model_folder("smollm2")
-    except Exception as error:
-        pytest.skip(f"SmolLM2 not available: {error}")
-    tokenizer = transformers.AutoTokenizer.from_pretrained(folder)
-    torch.manual_seed(0)
-    config = transformers.LlamaConfig(vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32,
-                                      num_hidden_layers=4, num_attention_heads=2, num_key_value_heads=2,
-                                      max_position_embeddings=2048, tie_word_embeddings=True)
-    out = tmp_path_factory.mktemp("tiny") / "model"
-    transformers.LlamaForCausalLM(config).save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    return out
-
-
 @pytest.mark.slow
 def test_evowiki_cl_small_run(evowiki_dir, tiny_model_dir, tmp_path):
     texts = passage_texts(str(evowiki_dir))

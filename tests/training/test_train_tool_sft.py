@@ -15,36 +15,6 @@ transformers = pytest.importorskip("transformers")
 torch.set_num_threads(1)
 
 
-@pytest.fixture(scope="module")
-def toolhop_dir(shared_data, tmp_path_factory):
-    from knowbench.builders import get_builder
-    from knowbench.builders.writer import build_to_folder
-
-    out = tmp_path_factory.mktemp("th") / "toolhop"
-    build_to_folder(get_builder("toolhop", source=shared_data / "toolhop/toolhop_sample70.json"), out)
-    return out
-
-
-@pytest.fixture(scope="module")
-def tiny_model_dir(tmp_path_factory):
-    """A tiny random Llama with the real SmolLM2 tokenizer (the converted folder of the harness backend)."""
-    from knowbench.training.train.tool_sft import model_folder
-
-    try:
-        folder = model_folder("smollm2")
-    except Exception as error:  # the GGUF package is missing
-        pytest.skip(f"SmolLM2 not available: {error}")
-    tokenizer = transformers.AutoTokenizer.from_pretrained(folder)
-    torch.manual_seed(0)
-    config = transformers.LlamaConfig(vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32,
-                                      num_hidden_layers=8, num_attention_heads=2, num_key_value_heads=2,
-                                      max_position_embeddings=2048, tie_word_embeddings=True)
-    out = tmp_path_factory.mktemp("tiny") / "model"
-    transformers.LlamaForCausalLM(config).save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    return out
-
-
 def test_key_offsets():
     assert tool_sft_data.key_char_offsets("get_city_weather", ["get_city_time", "lookup"]) == [0, 9]
     assert tool_sft_data.key_char_offsets("abc", ["abc", "abcd"]) == [0]
@@ -57,7 +27,7 @@ def test_spread_layers():
 
 
 @pytest.fixture(scope="module")
-def examples(toolhop_dir, tiny_model_dir):
+def examples(toolhop_folder, tiny_model_dir):
     from knowbench.loaders.toolhop import load_rows
     from knowbench.sandbox import ToolSandbox
     from knowbench.training.toolhop.prompts import SYSTEM_PROMPTS
@@ -66,7 +36,7 @@ def examples(toolhop_dir, tiny_model_dir):
     render = tool_sft_data.template_renderer(tokenizer, "compact")
     built = []
     with ToolSandbox(workers=1) as sandbox:
-        for row in load_rows(toolhop_dir)[:6]:
+        for row in load_rows(toolhop_folder)[:6]:
             calls = tool_sft_data.gold_calls(row, sandbox, 300)
             example = tool_sft_data.build_example(row, calls, render, tokenizer.eos_token,
                                                   SYSTEM_PROMPTS["mandatory"])
@@ -136,8 +106,8 @@ def test_selective_freezes_spread_layers(tiny_model_dir):
 
 
 @pytest.mark.slow
-def test_tool_sft_small_run(toolhop_dir, tiny_model_dir, tmp_path):
-    config = ToolSftConfig(data=str(toolhop_dir), model=str(tiny_model_dir), rows_limit=10, epochs=1.0, lr=1e-3,
+def test_tool_sft_small_run(toolhop_folder, tiny_model_dir, tmp_path):
+    config = ToolSftConfig(data=str(toolhop_folder), model=str(tiny_model_dir), rows_limit=10, epochs=1.0, lr=1e-3,
                            checkpoint_every=2, harness_rows=1)
     metrics = run_tool_sft(config, tmp_path / "run", quiet=True)
     assert metrics["train_rows"] >= 3 and metrics["held_out_rows"] >= 1
