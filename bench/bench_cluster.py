@@ -39,14 +39,14 @@ def _math(limit: int | None = None) -> tuple[list[str], list[str]]:
 
 
 def _samples(texts: list[str], prefix: str) -> list:
-    from knowbench.training.cluster.samples import ErrorSample
+    from knowbench.training.mwpes.samples import ErrorSample
 
     return [ErrorSample(f"{prefix}/{i}", t, "", "", t, "", "none", prefix) for i, t in enumerate(texts)]
 
 
 def ours(texts: list[str], embeddings: np.ndarray, seed: int = 0) -> tuple[np.ndarray, float, int, float]:
     """knowbench: PCA -> HDBSCAN -> c-TF-IDF -> outlier reassignment. Returns labels, seconds, topics, raw outliers."""
-    from knowbench.training.cluster.pipeline import ErrorClusterPipeline
+    from knowbench.training.mwpes.pipeline import ErrorClusterPipeline
 
     pipeline = ErrorClusterPipeline(analyzer="solution", embedder=None,
                                     component_options={"reducer": {"seed": seed}, "clusterer": {"seed": seed}})
@@ -120,9 +120,9 @@ def compare(name: str, texts: list[str], embeddings: np.ndarray, model: object, 
 
 
 def _real_embeddings(cache: str | None) -> tuple[list[str], np.ndarray, object]:
-    from knowbench.training.cluster.analyzers import GSM8KRuleAnalyzer
-    from knowbench.training.cluster.embedders import SentenceTransformerEmbedder
-    from knowbench.training.cluster.samples import errors_from_gsm8k_example_solutions
+    from knowbench.training.mwpes.analyzers import GSM8KRuleAnalyzer
+    from knowbench.training.mwpes.embedders import SentenceTransformerEmbedder
+    from knowbench.training.mwpes.samples import errors_from_gsm8k_example_solutions
 
     embedder = SentenceTransformerEmbedder(cache_dir=cache or "default", show_progress=True)
     math_texts, _ = _math()
@@ -147,7 +147,7 @@ def scale_worker(n: int, cache: str | None) -> None:
         tiled[lo:hi] = block / np.linalg.norm(block, axis=1, keepdims=True)
     all_texts = [texts[i % len(texts)] for i in range(n)]
     prepared = time.perf_counter() - started
-    from knowbench.training.cluster.pipeline import ErrorClusterPipeline
+    from knowbench.training.mwpes.pipeline import ErrorClusterPipeline
 
     pipeline = ErrorClusterPipeline(analyzer="solution", embedder=None)
     usage = resource.getrusage(resource.RUSAGE_SELF)

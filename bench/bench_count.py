@@ -32,7 +32,7 @@ SHARED = Path(os.environ.get("KNOWBENCH_SHARED_DATA", REPO.parent / "shared" / "
 def wikipedia_texts(folder: Path) -> list[str]:
     """Clean text of every article (namespace 0, latest revision) of the XML samples, plus the raw-wikitext files."""
     from knowbench.datasets_src.evowiki.wikipedia import clean_text
-    from knowbench.smi.corpus import iter_wiki_pages
+    from knowbench.datasets_src.triples.corpus import iter_wiki_pages
 
     cache_key = hashlib.sha256("".join(sorted(f"{p.name}:{p.stat().st_size}" for p in folder.iterdir())).encode())
     cache = Path(tempfile.gettempdir()) / f"knowbench-bench-count-{cache_key.hexdigest()[:12]}.json"
@@ -59,7 +59,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from knowbench.datasets_src.triples import read_facts
-    from knowbench.smi.count import FactIndex, paper_scan
+    from knowbench.datasets_src.triples.count import FactIndex, paper_scan
 
     facts = read_facts(SHARED / "smi/pararel_15classes.json")
     started = time.perf_counter()
@@ -125,7 +125,7 @@ def main() -> int:
     if args.workers:
         import orjson
 
-        from knowbench.smi.runner import count_corpus
+        from knowbench.datasets_src.triples.runner import count_corpus
 
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "corpus.jsonl"

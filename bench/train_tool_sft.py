@@ -63,9 +63,9 @@ def speed(data: Path, steps: int) -> int:
 
     from knowbench.loaders.toolhop import load_rows
     from knowbench.sandbox import ToolSandbox
+    from knowbench.training.common.models import freeze_for_selective, model_folder
+    from knowbench.training.toolhop import tool_sft_data as sft
     from knowbench.training.toolhop.prompts import SYSTEM_PROMPTS
-    from knowbench.training.train import tool_sft_data as sft
-    from knowbench.training.train.tool_sft import freeze_for_selective, model_folder
 
     folder = model_folder("smollm2")
     tokenizer = AutoTokenizer.from_pretrained(folder)

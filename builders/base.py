@@ -37,6 +37,9 @@ import datasets
 import pyarrow as pa
 
 from knowbench.errors import ConfigError
+from knowbench.io import SourceInfo
+
+__all__ = ["BuilderConfig", "DatasetBuilder", "SourceInfo"]
 
 
 @dataclass(frozen=True)
@@ -62,17 +65,6 @@ class BuilderConfig:
             return value
 
         return {f.name: plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
-
-
-@dataclass(frozen=True)
-class SourceInfo:
-    """Where an input came from, recorded in ``provenance.json`` and the card."""
-
-    uri: str
-    sha256: str | None = None
-    revision: str | None = None
-    size_bytes: int | None = None
-    description: str = ""
 
 
 C = TypeVar("C", bound=BuilderConfig)

@@ -127,7 +127,7 @@ class TriplesBuilder(DatasetBuilder[TriplesConfig]):
         for name, folder in _named(tuple(self.config.counts), "counts"):
             self._counts[name] = self._read_counts(Path(folder))
         for name, files in _named(tuple(self.config.corpora), "corpora"):
-            from knowbench.smi.runner import count_corpus
+            from knowbench.datasets_src.triples.runner import count_corpus
 
             sources = [Path(f) for f in files.split(",") if f]
             result = count_corpus(self._facts, sources, mode=self.config.mode, workers=self.config.workers)  # type: ignore[arg-type]
@@ -135,7 +135,7 @@ class TriplesBuilder(DatasetBuilder[TriplesConfig]):
             self._counts[name] = {"mode": self.config.mode, "sources": sources, **arrays}
 
     def _read_counts(self, folder: Path) -> dict[str, Any]:
-        from knowbench.smi.runner import read_counts
+        from knowbench.datasets_src.triples.runner import read_counts
 
         assert self._facts is not None
         table = read_counts(folder)
@@ -170,7 +170,7 @@ class TriplesBuilder(DatasetBuilder[TriplesConfig]):
                        "subject_aliases": list(f.subject_aliases), "object_aliases": list(f.object_aliases),
                        "source": f.source}
             return
-        from knowbench.smi.metric import mutual_information
+        from knowbench.datasets_src.triples.count import mutual_information
 
         counts = self._counts[hub_config]
         mi = mutual_information(counts["n_docs"], counts["n_s"], counts["n_o"], counts["n_so"])

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from knowbench.errors import DownloadError
-from knowbench.loaders.folder import FolderInfo, read_folder
+from knowbench.folder import FolderInfo, read_folder
 
 
 @dataclass(frozen=True, order=True)

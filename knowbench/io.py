@@ -23,12 +23,24 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from knowbench.errors import RunStateError, SourceFormatError
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """Where an input came from, recorded in ``provenance.json`` and the card."""
+
+    uri: str
+    sha256: str | None = None
+    revision: str | None = None
+    size_bytes: int | None = None
+    description: str = ""
 
 
 def sha256_file(path: str | os.PathLike[str], chunk_size: int = 1 << 20) -> str:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from knowbench.errors import DatasetFolderError
-from knowbench.loaders.folder import FolderInfo, read_folder
+from knowbench.folder import FolderInfo, read_folder
 
 __all__ = ["FolderInfo", "load", "local_cache_dir", "read_folder"]
 

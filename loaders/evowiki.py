@@ -139,7 +139,7 @@ def _empty(path_or_repo_id: str | os.PathLike[str], config: str) -> bool:
     """Whether a local folder's split holds no rows (``datasets`` 5.2 cannot read an empty parquet shard)."""
     from pathlib import Path
 
-    from knowbench.loaders.folder import read_folder
+    from knowbench.folder import read_folder
 
     if not Path(path_or_repo_id).exists():
         return False

@@ -28,12 +28,12 @@ from pathlib import Path
 from typing import Any
 
 from knowbench.backends.base import GenerationConfig, ModelBackend
-from knowbench.builders.base import SourceInfo
 from knowbench.datasets_src.mwpes.judge import judge
 from knowbench.datasets_src.mwpes.prompts import PROMPT_VERSION, build_messages
 from knowbench.datasets_src.mwpes.runs import open_run, sample_id
 from knowbench.datasets_src.mwpes.schema import DATASETS, Problem
 from knowbench.errors import ConfigError, RunStateError
+from knowbench.io import SourceInfo
 
 STRATEGIES = ("greedy", "sample")
 

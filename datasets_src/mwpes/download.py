@@ -3,7 +3,7 @@
 The Hub copies name their columns differently from the original files; :data:`HUB_SOURCES` says which repo,
 config and splits hold each set and how a Hub row becomes the record the file reader parses, so that a problem
 downloaded from the Hub and one read from the original file come out identical (same id, question and gold).
-The commit a download resolved to is returned in its :class:`~knowbench.builders.base.SourceInfo`.
+The commit a download resolved to is returned in its :class:`~knowbench.io.SourceInfo`.
 
 The original files (the layout the readers take) are pinned too, in :data:`GITHUB_FILES`.
 
@@ -19,10 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from knowbench.builders.base import SourceInfo
 from knowbench.datasets_src.mwpes import aqua, asdiv, gsm8k, hendrycks_math, svamp
 from knowbench.datasets_src.mwpes.schema import Problem
 from knowbench.errors import DownloadError, UnknownNameError
+from knowbench.io import SourceInfo
 
 _MATH_SUBJECTS = (
     "algebra",

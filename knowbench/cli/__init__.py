@@ -20,9 +20,9 @@ _COMMAND_MODULES = [
     "knowbench.cli.toolhop_eval",
     "knowbench.cli.toolhop_check",
     "knowbench.cli.mwpes",
-    "knowbench.cli.cluster",
+    "knowbench.cli.mwpes_cluster",
     "knowbench.cli.evowiki",
-    "knowbench.cli.smi",
+    "knowbench.cli.triples",
     "knowbench.cli.train",
 ]
 

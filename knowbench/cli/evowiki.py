@@ -71,7 +71,7 @@ def update_evowiki(
 
     Example: knowbench update evowiki out/evowiki --since 2025-01-01
     """
-    from knowbench.builders.evowiki_update import update_folder
+    from knowbench.builders.evowiki.update import update_folder
 
     report = update_folder(folder, since, api_url, store, neighbours, recent_changes, batch_size, show_progress=True)
     console.print(

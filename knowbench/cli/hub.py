@@ -20,7 +20,7 @@ def info(folder: Annotated[Path, typer.Argument(help="A built, Hub-layout datase
 
     Example: knowbench info out/toolhop
     """
-    from knowbench.loaders.folder import read_folder
+    from knowbench.folder import read_folder
 
     folder_info = read_folder(folder)
     table = Table(title=str(folder))

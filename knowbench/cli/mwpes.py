@@ -37,11 +37,10 @@ def collect_mwp(
     Example: knowbench collect mwp --dataset gsm8k --backend transformers:smollm2 --strategy greedy --limit 20 --out runs/smol
     """
     from knowbench.backends import load_backend
-    from knowbench.builders.base import SourceInfo
     from knowbench.datasets_src.mwpes import read_problems
     from knowbench.datasets_src.mwpes.collect import CollectConfig, check_resumable, collect
     from knowbench.datasets_src.mwpes.runs import read_run
-    from knowbench.io import sha256_file
+    from knowbench.io import SourceInfo, sha256_file
 
     config = CollectConfig(
         dataset=dataset, backend=backend, strategy=strategy, temperature=temperature, top_p=top_p, samples=samples,

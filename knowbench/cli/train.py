@@ -83,7 +83,7 @@ def smi_mini(
     json_output: JsonOutput = False,
 ) -> None:
     """Predict-before-training in miniature: count facts in a corpus, train tiny LMs on it, fit retention on SMI."""
-    from knowbench.training.train.smi_mini import SmiMiniConfig, default_paths, run_smi_mini
+    from knowbench.training.triples.smi_mini import SmiMiniConfig, default_paths, run_smi_mini
 
     _prepare_torch(threads)
     paths = default_paths(_data_root(data_root))
@@ -156,7 +156,7 @@ def tool_sft(
     json_output: JsonOutput = False,
 ) -> None:
     """Token-weighted (TL-Training) vs plain tool-use SFT on ToolHop, and selective vs full layer tuning."""
-    from knowbench.training.train.tool_sft import ToolSftConfig, run_tool_sft
+    from knowbench.training.toolhop.tool_sft import ToolSftConfig, run_tool_sft
 
     _prepare_torch(threads)
     config = ToolSftConfig(
@@ -213,7 +213,7 @@ def evowiki_cl(
     json_output: JsonOutput = False,
 ) -> None:
     """Continual learning on EvoWiki's newer snapshot: exact match per state before/after, with and without RAG."""
-    from knowbench.training.train.evowiki_cl import STATES, EvoWikiClConfig, run_evowiki_cl
+    from knowbench.training.evowiki.continual import STATES, EvoWikiClConfig, run_evowiki_cl
 
     _prepare_torch(threads)
     config = EvoWikiClConfig(

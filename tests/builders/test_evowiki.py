@@ -15,8 +15,8 @@ import pytest
 from huggingface_hub import DatasetCard
 
 from knowbench.builders import get_builder
-from knowbench.builders.evowiki_facts import EVOLVING, Snapshot, current_statements, cutoff_facts, diff_facts
-from knowbench.builders.evowiki_questions import TEMPLATES
+from knowbench.builders.evowiki.facts import EVOLVING, Snapshot, current_statements, cutoff_facts, diff_facts
+from knowbench.builders.evowiki.questions import TEMPLATES
 from knowbench.builders.writer import build_to_folder
 from knowbench.errors import ConfigError, SourceFormatError
 from knowbench.loaders import load
@@ -279,7 +279,7 @@ def api_server(wiki: Path) -> Iterator[str]:
 
 
 def test_update_fetches_changed_entities_and_rebuilds_only_them(wiki: Path, tmp_path: Path, api_server: str) -> None:
-    from knowbench.builders.evowiki_update import update_folder
+    from knowbench.builders.evowiki.update import update_folder
 
     out = tmp_path / "evowiki"
     putin = wiki / "wikidata/opensanctions__nomenklatura__Q7747_2024-05-28.json"

@@ -16,8 +16,8 @@ from knowbench.builders.writer import build_to_folder
 from knowbench.datasets_src.mwpes.ingest import ingest
 from knowbench.datasets_src.mwpes.runs import read_run
 from knowbench.errors import ConfigError
+from knowbench.folder import read_folder
 from knowbench.loaders import load
-from knowbench.loaders.folder import read_folder
 
 
 @pytest.fixture(scope="module")

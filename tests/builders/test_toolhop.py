@@ -13,8 +13,8 @@ from knowbench.builders import get_builder
 from knowbench.builders.toolhop import FEATURES
 from knowbench.builders.writer import build_to_folder
 from knowbench.errors import SourceFormatError
+from knowbench.folder import read_folder
 from knowbench.loaders import load
-from knowbench.loaders.folder import read_folder
 from knowbench.loaders.toolhop import to_original
 
 

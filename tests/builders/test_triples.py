@@ -9,18 +9,18 @@ import pytest
 from knowbench.builders import get_builder
 from knowbench.builders.writer import build_to_folder
 from knowbench.datasets_src.triples import iter_trex, read_facts
+from knowbench.datasets_src.triples.count import paper_scan
+from knowbench.datasets_src.triples.runner import count_corpus, write_counts
 from knowbench.errors import ConfigError, SourceFormatError
-from knowbench.loaders.folder import read_folder
+from knowbench.folder import read_folder
 from knowbench.loaders.triples import load_counts, load_facts
-from knowbench.smi.count import paper_scan
-from knowbench.smi.metric import mutual_information
-from knowbench.smi.runner import count_corpus, write_counts
+from knowbench.training.triples.metric import mutual_information
 
 
 @pytest.fixture(scope="module")
 def corpus(shared_data, tmp_path_factory):
     """Real documents: the clean text of the EvoWiki pear articles and the raw wikitext of a few enwiki pages."""
-    from knowbench.smi.corpus import iter_wiki_pages
+    from knowbench.datasets_src.triples.corpus import iter_wiki_pages
 
     texts = []
     for name in ("pywikibot_article-pear-0.10.xml", "pywikibot_article-pyrus.xml"):

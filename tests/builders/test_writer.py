@@ -14,8 +14,8 @@ from huggingface_hub import DatasetCard
 from knowbench.builders.base import BuilderConfig, DatasetBuilder
 from knowbench.builders.writer import build_to_folder
 from knowbench.errors import ConfigError
+from knowbench.folder import read_folder
 from knowbench.loaders import load
-from knowbench.loaders.folder import read_folder
 
 FEATURES = datasets.Features({"word": datasets.Value("string"), "length": datasets.Value("int32")})
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from knowbench.cli import main
-from knowbench.loaders.folder import read_folder
+from knowbench.folder import read_folder
 
 
 def test_cli_build_writes_all_configs(shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

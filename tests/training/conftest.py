@@ -12,7 +12,7 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny random 8-layer Llama with the real SmolLM2 tokenizer (the converted folder of the harness backend)."""
     torch = pytest.importorskip("torch")
     transformers = pytest.importorskip("transformers")
-    from knowbench.training.train.tool_sft import model_folder
+    from knowbench.training.common.models import model_folder
 
     try:
         folder = model_folder("smollm2")

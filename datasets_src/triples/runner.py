@@ -1,0 +1,219 @@
+"""Count facts over a corpus on one machine (``workers`` processes) and write ``counts.jsonl``.
+
+Shards (see :mod:`knowbench.datasets_src.triples.corpus`) go to a process pool; XML dumps are read by the parent, which hands
+batches of raw pages to the workers (they clean and count). Each task returns additive
+:class:`~knowbench.datasets_src.triples.count.RawCounts`; their sum is exactly the count of one serial pass.
+
+Example:
+    >>> from knowbench.datasets_src.triples import read_facts  # doctest: +SKIP
+    >>> result = count_corpus(read_facts("facts.json"), ["wiki.jsonl"], workers=4)  # doctest: +SKIP
+    >>> write_counts("out/counts", result)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+
+from knowbench.datasets_src.triples.corpus import Shard, iter_shard, iter_wiki_pages, plan_shards
+from knowbench.datasets_src.triples.count import FactIndex, Matcher, MatchMode, RawCounts
+from knowbench.datasets_src.triples.types import Triple
+from knowbench.errors import ConfigError, SourceFormatError
+from knowbench.io import atomic_write_bytes, atomic_write_json, read_jsonl
+
+COUNT_FIELDS = ("n_docs", "n_s", "n_o", "n_so")
+_PAGE_BATCH = 64
+
+_WORKER_INDEX: FactIndex | None = None
+
+
+@dataclass
+class CountResult:
+    """Counts of one corpus: the index (facts, mode) and the summed raw counts."""
+
+    index: FactIndex
+    raw: RawCounts
+    seconds: float = 0.0
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def rows(self) -> Iterator[dict[str, Any]]:
+        arrays = {k: v.tolist() for k, v in self.raw.fact_arrays(self.index).items()}
+        for number, fact in enumerate(self.index.facts):
+            yield {
+                "subject": fact.subject, "relation": fact.relation, "object": fact.object,
+                "subject_id": fact.subject_id, "relation_id": fact.relation_id, "object_id": fact.object_id,
+                "fact_id": fact.fact_id, **{k: arrays[k][number] for k in COUNT_FIELDS},
+            }
+
+
+def _init_worker(index: FactIndex) -> None:
+    global _WORKER_INDEX
+    _WORKER_INDEX = index
+
+
+def _run_task(task: tuple[str, Any]) -> RawCounts:
+    index = _WORKER_INDEX
+    assert index is not None, "worker not initialised"
+    kind, payload = task
+    if kind == "shard":
+        return index.count(iter_shard(payload))
+    if kind == "dataset":
+        from knowbench.datasets_src.triples.corpus import iter_dataset_texts
+
+        dataset, text_field = payload
+        return index.count(iter_dataset_texts(dataset, text_field))
+    if kind == "pages":
+        from knowbench.datasets_src.evowiki.wikipedia import clean_text
+
+        return index.count(clean_text(page) for page in payload)
+    raise ConfigError(f"unknown task kind {kind!r}")
+
+
+def _tasks(shards: Sequence[Shard], stream_xml: bool) -> Iterator[tuple[str, Any]]:
+    for shard in shards:
+        if shard.kind == "wikixml" and stream_xml:
+            batch: list[str] = []
+            for page in iter_wiki_pages(shard.path, clean=False):
+                batch.append(page)
+                if len(batch) == _PAGE_BATCH:
+                    yield ("pages", batch)
+                    batch = []
+            if batch:
+                yield ("pages", batch)
+        else:
+            yield ("shard", shard)
+
+
+def count_corpus(
+    facts: Sequence[Triple],
+    sources: Sequence[str | os.PathLike[str]],
+    mode: MatchMode = "paper",
+    workers: int = 1,
+    ignore_case: bool = False,
+    text_field: str = "text",
+    show_progress: bool = False,
+    matcher: Matcher = "words",
+) -> CountResult:
+    """N, N_s, N_o, N_so of every fact over the documents of ``sources`` with ``workers`` processes."""
+    if workers < 1:
+        raise ConfigError(f"workers must be >= 1, got workers={workers}")
+    index = FactIndex(facts, mode=mode, ignore_case=ignore_case, matcher=matcher)
+    shards = plan_shards(sources, pieces=workers * 4 if workers > 1 else 1, text_field=text_field)
+    started = time.perf_counter()
+    total = RawCounts.zeros(index.n_entities, index.n_facts)
+    progress = task = None
+    if show_progress:
+        from knowbench.progress import make_progress
+
+        progress = make_progress(transient=True)
+        progress.start()
+        task = progress.add_task("counting (tasks)", total=None)
+    try:
+        if workers == 1:
+            _init_worker(index)
+            for item in _tasks(shards, stream_xml=False):
+                total += _run_task(item)
+                if progress:
+                    progress.advance(task)
+        else:
+            methods = multiprocessing.get_all_start_methods()
+            context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+            with context.Pool(workers, initializer=_init_worker, initargs=(index,)) as pool:
+                for part in pool.imap_unordered(_run_task, _tasks(shards, stream_xml=True)):
+                    total += part
+                    if progress:
+                        progress.advance(task)
+    finally:
+        if progress:
+            progress.stop()
+    seconds = time.perf_counter() - started
+    meta = {
+        "mode": mode, "ignore_case": ignore_case, "matcher": matcher, "text_field": text_field, "workers": workers,
+        "sources": [str(s) for s in sources], "shards": len(shards), "n_docs": total.n_docs,
+        "n_bytes": total.n_bytes, "facts": index.n_facts, "entities": index.n_entities,
+        "patterns": len(index.pattern_bytes), "seconds": round(seconds, 3),
+    }
+    return CountResult(index, total, seconds, meta)
+
+
+def count_dataset(
+    facts: Sequence[Triple],
+    dataset: Any,
+    mode: MatchMode = "paper",
+    workers: int = 1,
+    text_field: str = "text",
+    matcher: Matcher = "words",
+) -> CountResult:
+    """Count over an in-memory or loaded ``datasets.Dataset`` (column ``text_field``), in ``workers`` processes
+    over contiguous shards of it."""
+    if text_field not in dataset.column_names:
+        raise ConfigError(f"the dataset has no column {text_field!r}; it has {dataset.column_names}")
+    index = FactIndex(facts, mode=mode, matcher=matcher)
+    pieces = max(1, min(len(dataset), workers * 4 if workers > 1 else 1))
+    tasks = [("dataset", (dataset.shard(pieces, i, contiguous=True), text_field)) for i in range(pieces)]
+    started = time.perf_counter()
+    total = RawCounts.zeros(index.n_entities, index.n_facts)
+    if workers == 1:
+        _init_worker(index)
+        for task in tasks:
+            total += _run_task(task)
+    else:
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        with context.Pool(workers, initializer=_init_worker, initargs=(index,)) as pool:
+            for part in pool.imap_unordered(_run_task, tasks):
+                total += part
+    seconds = time.perf_counter() - started
+    meta = {"mode": mode, "matcher": matcher, "text_field": text_field, "workers": workers, "sources": ["<dataset>"],
+            "n_docs": total.n_docs, "n_bytes": total.n_bytes, "facts": index.n_facts, "seconds": round(seconds, 3)}
+    return CountResult(index, total, seconds, meta)
+
+
+def write_counts(out: str | os.PathLike[str], result: CountResult) -> Path:
+    """Write ``OUT/counts.jsonl`` (one line per fact, in the facts' order) and ``OUT/count_meta.json``."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(out / "counts.jsonl", b"".join(orjson.dumps(row) + b"\n" for row in result.rows()))
+    atomic_write_json(out / "count_meta.json", result.meta)
+    return out / "counts.jsonl"
+
+
+@dataclass(frozen=True)
+class CountTable:
+    """``counts.jsonl`` read back: facts and their count arrays."""
+
+    facts: list[Triple]
+    n_docs: np.ndarray
+    n_s: np.ndarray
+    n_o: np.ndarray
+    n_so: np.ndarray
+
+
+def read_counts(path: str | os.PathLike[str]) -> CountTable:
+    """Read ``counts.jsonl`` (or a folder holding it)."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "counts.jsonl"
+    facts: list[Triple] = []
+    columns: dict[str, list[int]] = {k: [] for k in COUNT_FIELDS}
+    for number, row in enumerate(read_jsonl(path), start=1):
+        try:
+            facts.append(Triple(row["subject"], row["relation"], row["object"], subject_id=row.get("subject_id"),
+                                relation_id=row.get("relation_id"), object_id=row.get("object_id"),
+                                id=str(row.get("fact_id") or "")))
+            for key in COUNT_FIELDS:
+                value = row[key]
+                if not isinstance(value, int) or value < 0:
+                    raise TypeError(f"{key}={value!r} is not a count")
+                columns[key].append(value)
+        except (KeyError, TypeError) as error:
+            raise SourceFormatError(path, f"line {number}", f"not a counts record ({error})") from None
+    return CountTable(facts, *(np.asarray(columns[k], np.int64) for k in COUNT_FIELDS))

@@ -1,0 +1,200 @@
+"""Dynamic error classification on the real GPT-3 GSM8K errors (fast: a few hundred; slow: all 3,275)."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from knowbench.training.mwpes import ErrorClusterPipeline, Taxonomy, errors_from_gsm8k_example_solutions
+from knowbench.training.mwpes.analyzers import GSM8KRuleAnalyzer, parse_steps, safe_eval
+from knowbench.training.mwpes.embedders import SentenceTransformerEmbedder
+from knowbench.training.mwpes.runs import read_assignments, records_from_result, run_summary, write_run
+from knowbench.training.mwpes.update import TaxonomyUpdater
+
+SOLUTIONS = "mwp_solutions/gsm8k_example_model_solutions.jsonl"
+
+
+@pytest.fixture(scope="module")
+def errors(shared_data: Path) -> list:
+    return list(errors_from_gsm8k_example_solutions(shared_data / SOLUTIONS))
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("embeddings")
+
+
+def _every(samples: list, step: int) -> list:
+    return samples[::step]
+
+
+def test_reads_every_published_wrong_solution(shared_data: Path, errors: list) -> None:
+    from knowbench.io import read_jsonl
+
+    wrong = sum(1 for r in read_jsonl(shared_data / SOLUTIONS) for v in r.values()
+                if isinstance(v, dict) and not v["is_correct"])
+    assert len(errors) == wrong
+    assert len({e.sample_id for e in errors}) == wrong
+    assert {e.model_size for e in errors} == {6e9, 175e9}
+
+
+def test_rule_analyzer_names_first_divergent_step(errors: list) -> None:
+    analyses = GSM8KRuleAnalyzer().analyze(errors)
+    kinds = Counter(a.kind for a in analyses)
+    assert all(a.kind and a.text for a in analyses)
+    assert len(kinds) >= 6
+    for sample, analysis in zip(errors, analyses, strict=True):
+        gold = [s.result for s in parse_steps(sample.gold_solution)]
+        model = parse_steps(sample.solution)
+        if analysis.kind == "arithmetic slip":  # the written result really differs from the expression's value
+            step = model[analysis.step - 1]
+            assert abs(safe_eval(step.expression) - step.result) > 1e-4
+        elif analysis.kind == "no calculation":
+            assert not model
+        elif analysis.kind == "premature stop":
+            assert any(math.isclose(float(sample.answer), g, rel_tol=1e-4, abs_tol=1e-4) for g in gold if g is not None)
+        elif analysis.step is not None and analysis.kind != "premature stop":
+            # the steps before the divergent one all reproduce values of the gold solution
+            for earlier in model[: analysis.step - 1]:
+                assert any(math.isclose(earlier.result, g, rel_tol=1e-4, abs_tol=1e-4) for g in gold if g is not None)
+
+
+def test_embedding_cache_is_reused_without_loading_the_model(errors: list, cache: Path) -> None:
+    texts = [e.question for e in errors[:12]]
+    first = SentenceTransformerEmbedder(cache_dir=cache).embed(texts)
+    assert first.shape == (12, 384)
+    np.testing.assert_allclose(np.linalg.norm(first, axis=1), 1.0, rtol=1e-5)
+    again = SentenceTransformerEmbedder(cache_dir=cache)
+    np.testing.assert_array_equal(again.embed(texts), first)
+    assert again._model is None  # served from disk
+
+
+@pytest.fixture(scope="module")
+def small_run(errors: list, cache: Path):
+    samples = _every(errors, 20)  # ~160 real errors across the whole file
+    pipeline = ErrorClusterPipeline(component_options={"embedder": {"cache_dir": cache},
+                                                       "clusterer": {"min_cluster_size": 8}})
+    return pipeline.fit(samples)
+
+
+def test_pipeline_builds_a_named_taxonomy(small_run, tmp_path: Path) -> None:
+    result = small_run
+    taxonomy = result.taxonomy
+    assert len(taxonomy.categories) >= 2
+    assert result.outlier_fraction <= result.outlier_fraction_before
+    labels = result.labels
+    for category in taxonomy.categories:
+        members = {result.samples[i].sample_id for i in np.flatnonzero(labels == category.id)}
+        assert category.size == len(members) > 0
+        assert category.name and category.keywords
+        assert {e["sample_id"] for e in category.examples} <= members
+        assert abs(np.linalg.norm(category.centroid) - 1) < 1e-4
+    # outliers that were reassigned are close enough to their category's centroid
+    moved = np.flatnonzero((result.raw_labels < 0) & (labels >= 0))
+    threshold = taxonomy.params["reassign_threshold"]
+    assert all(result.similarity[i] >= threshold for i in moved)
+    from knowbench.training.mwpes.plots import map_coordinates
+
+    written = write_run(tmp_path / "run", taxonomy, records_from_result(result), run_summary(result),
+                        coords=map_coordinates(result.embeddings))
+    for name in ("map", "distribution_model", "distribution_model_size"):
+        assert written[name].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    loaded = Taxonomy.load(tmp_path / "run" / "taxonomy.json")
+    assert [c.id for c in loaded.categories] == [c.id for c in taxonomy.categories]
+    assert [c.name for c in loaded.categories] == [c.name for c in taxonomy.categories]
+    records = read_assignments(tmp_path / "run")
+    assert [r["sample_id"] for r in records] == [s.sample_id for s in result.samples]
+    assert [r["category"] for r in records] == labels.tolist()
+
+
+def test_any_sklearn_clusterer_can_be_injected(small_run) -> None:
+    from sklearn.cluster import AgglomerativeClustering
+
+    result = small_run
+    pipeline = ErrorClusterPipeline(embedder=None, clusterer=AgglomerativeClustering(n_clusters=4))
+    other = pipeline.fit_embeddings(result.samples, result.texts, result.kinds, result.embeddings)
+    assert len(other.taxonomy.categories) == 4
+    assert other.outlier_fraction == 0
+
+
+def test_update_keeps_ids_and_grows_a_new_category(errors: list, cache: Path) -> None:
+    # the first batch lacks one whole error kind; the second brings it (a new model with a new habit)
+    analyses = GSM8KRuleAnalyzer().analyze(errors)
+    novel = "premature stop"
+    first = [e for e, a in zip(errors, analyses, strict=True) if a.kind != novel][::20]
+    second_novel = [e for e, a in zip(errors, analyses, strict=True) if a.kind == novel][:30]
+    second = second_novel + [e for e, a in zip(errors, analyses, strict=True) if a.kind != novel][7::40]
+    options = {"embedder": {"cache_dir": cache}, "clusterer": {"min_cluster_size": 8}}
+    result = ErrorClusterPipeline(component_options=options).fit(first)
+    taxonomy = result.taxonomy
+    before = {c.id: c.name for c in taxonomy.categories}
+    before_labels = dict(zip((s.sample_id for s in first), result.labels.tolist(), strict=True))
+    records = records_from_result(result)
+    updater = TaxonomyUpdater(min_new_size=8, merge_threshold=1.01, component_options={"embedder": {"cache_dir": cache}})
+    report, records, _ = updater.update(taxonomy, records, second)
+    assert taxonomy.version == 2
+    assert report.new_samples == len(second)
+    assert report.created, "the novel error kind should form a new category"
+    assert all(c not in before for c in report.created)
+    assert set(before) <= {c.id for c in taxonomy.categories}  # nothing merged: every old id still active
+    for record in records:  # old samples keep their category
+        if record["sample_id"] in before_labels and before_labels[record["sample_id"]] >= 0:
+            assert record["category"] == before_labels[record["sample_id"]]
+    novel_ids = {e.sample_id for e in second_novel}
+    novel_categories = Counter(r["category"] for r in records if r["sample_id"] in novel_ids)
+    home = novel_categories.most_common(1)[0][0]
+    assert home in report.created  # most of the novel errors live in a category that did not exist before
+    members = {r["sample_id"] for r in records if r["category"] == home}
+    assert len(members & novel_ids) > 0.5 * len(members)
+    category = taxonomy.by_id(home)
+    assert category.lineage[0]["event"] == "created" and category.lineage[0]["version"] == 2
+    assert category.kinds.get(novel, 0) > 0.5 * category.size
+    # a second update that merges the two closest categories: the larger keeps its id, the other is retired
+    centroids = taxonomy.centroids()
+    similarity = centroids @ centroids.T
+    np.fill_diagonal(similarity, -1)
+    closest = float(similarity.max())
+    ids_before = {c.id for c in taxonomy.categories}
+    merger = TaxonomyUpdater(min_new_size=8, merge_threshold=closest - 1e-6,
+                             component_options={"embedder": {"cache_dir": cache}})
+    report2, records, _ = merger.update(taxonomy, records, [])
+    assert report2.merged
+    survivor, absorbed = report2.merged[0]
+    assert survivor in ids_before and absorbed in ids_before
+    assert taxonomy.by_id(absorbed).merged_into == survivor
+    assert taxonomy.resolve(absorbed) == survivor
+    assert not any(r["category"] == absorbed for r in records)
+    assert any(e["event"] == "absorbed" and e["category"] == absorbed for e in taxonomy.by_id(survivor).lineage)
+    assert {c.id for c in taxonomy.categories} == ids_before - {a for _, a in report2.merged}
+
+
+@pytest.mark.slow
+def test_all_3275_errors_cluster_end_to_end(errors: list, cache: Path, tmp_path: Path) -> None:
+    from knowbench.training.mwpes.plots import map_coordinates
+
+    result = ErrorClusterPipeline(component_options={"embedder": {"cache_dir": cache}}).fit(errors)
+    assert len(result.samples) == len(errors)
+    assert len(result.taxonomy.categories) >= 5
+    assert result.outlier_fraction < 0.1 <= result.outlier_fraction_before + 0.1
+    assert all(c.name for c in result.taxonomy.categories)
+    written = write_run(tmp_path / "run", result.taxonomy, records_from_result(result), run_summary(result),
+                        coords=map_coordinates(result.embeddings))
+    assert written["map"].stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_llm_analyzer_and_namer_through_the_shared_backend(errors: list) -> None:
+    from knowbench.backends import load_backend
+    from knowbench.training.mwpes.analyzers import LLMAnalyzer
+    from knowbench.training.mwpes.labelling import LLMNamer
+
+    backend = load_backend("transformers:smollm2")
+    analyses = LLMAnalyzer(backend, max_new_tokens=24, batch_size=3).analyze(errors[:3])
+    assert len(analyses) == 3 and all(a.text.strip() for a in analyses)
+    assert {a.details["model"] for a in analyses} == {backend.model_name}
+    name = LLMNamer(backend, max_new_tokens=12).name_for(["division", "operation"], [a.text for a in analyses])
+    assert name.strip() and len(name) <= 80
