@@ -7,25 +7,38 @@ judged, correct, wrong, unique wrong), from which the card's error rates are com
 and strategy are kept once, with ``duplicates`` = how many samples the row stands for and ``duplicate_ids`` the
 ids of the others.
 
+The runs are read twice, one at a time: a first pass indexes samples (counts, duplicate groups; no text kept), the
+second streams the rows.
+
 Example:
-    >>> from knowbench.builders import get_builder  # doctest: +SKIP
-    >>> from knowbench.builders.writer import build_to_folder  # doctest: +SKIP
-    >>> build_to_folder(get_builder("mwpes", runs=("runs/gpt3",)), "out/mwpes")  # doctest: +SKIP
+    >>> import pathlib, tempfile
+    >>> from knowbench.builders import get_builder
+    >>> from knowbench.datasets_src.mwpes.ingest import ingest
+    >>> demo = pathlib.Path(__file__).resolve().parents[1] / "examples" / "mwpes" / "gsm8k_demo_solutions.jsonl"
+    >>> run = pathlib.Path(tempfile.mkdtemp()) / "run"
+    >>> ingested = ingest(demo, run)
+    >>> builder = get_builder("mwpes", runs=(run,))
+    >>> list(builder.hub_configs())
+    ['all', 'gsm8k', 'counts']
+    >>> counts = list(builder.generate("counts", "train"))
+    >>> sum(c["samples"] for c in counts) == ingested["samples"], sum(c["wrong"] for c in counts) == ingested["wrong"]
+    (True, True)
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import datasets
-import pyarrow as pa
 
-from knowbench.builders.base import BuilderConfig, DatasetBuilder, SourceInfo
-from knowbench.datasets_src.mwpes.runs import CONFIG_FILE, SAMPLES_FILE, read_run
+from knowbench.builders.base import BuilderConfig, DatasetBuilder, RowStatistics, SourceInfo
+from knowbench.datasets_src.mwpes.runs import CONFIG_FILE, SAMPLES_FILE, Run, read_run
 from knowbench.datasets_src.mwpes.schema import DATASETS
 from knowbench.errors import ConfigError
 from knowbench.io import sha256_file
@@ -58,6 +71,10 @@ SAMPLE_FEATURES = datasets.Features(
         "published_label": datasets.Value("bool"),
         "duplicates": datasets.Value("int32"),
         "duplicate_ids": datasets.List(datasets.Value("string")),
+        # the source's own id of the sample (MR-GSM8K uuid, a mapped id, else a content hash); human labels if any
+        "source_id": datasets.Value("string"),
+        "label_first_error_step": datasets.Value("int32"),
+        "label_error_type": datasets.Value("string"),
     }
 )
 
@@ -94,8 +111,8 @@ class MWPESConfig(BuilderConfig):
         ('runs/a',)
     """
 
-    #: run folders written by ``knowbench collect mwp`` / ``knowbench ingest mwp``
-    runs: tuple[str | Path, ...] = ()
+    #: run folders written by `knowbench collect mwp` / `knowbench ingest mwp` (repeat --runs, or list them after it)
+    runs: tuple[Path, ...] = field(default=(), metadata={"positional": True})
 
     def validate(self) -> None:
         if not self.runs:
@@ -120,30 +137,17 @@ class MWPESBuilder(DatasetBuilder[MWPESConfig]):
     tags = ("math", "math-word-problems", "error-analysis", "gsm8k", "svamp", "aqua", "math", "asdiv")
     citation = CITATION
 
-    def __init__(self, config: MWPESConfig) -> None:
-        super().__init__(config)
-        self._rows: list[dict[str, Any]] | None = None
-        self._counts: list[dict[str, Any]] = []
-        self._sources: list[SourceInfo] = []
-
-    # -- reading the runs ---------------------------------------------------------------------------------------
-    def prepare(self) -> None:
-        if self._rows is not None:
-            return
-        rows: dict[tuple[str, str], dict[str, Any]] = {}
+    # -- pass 1: index the runs (counts, duplicate groups, sources); no sample text is kept -------------------
+    @cached_property
+    def _index(self) -> _Index:
+        index = _Index()
         owner: dict[str, str] = {}
         counts: dict[tuple[str, str, str], Counter[str]] = defaultdict(Counter)
+        first: dict[bytes, str] = {}
         for run_dir in map(Path, self.config.runs):
             run = read_run(run_dir)
-            self._sources.append(
-                SourceInfo(
-                    uri=str(run_dir),
-                    sha256=sha256_file(run_dir / SAMPLES_FILE) if (run_dir / SAMPLES_FILE).exists() else None,
-                    description=f"{run.config.get('kind', 'run')} run: {len(run.samples):,} samples of "
-                    f"{run.config.get('model') or ', '.join(run.config.get('models', []))} on {run.config.get('dataset')}"
-                    f" ({CONFIG_FILE}: {run.config.get('strategy_key') or ', '.join(run.config.get('strategies', []))})",
-                )
-            )
+            index.sources.append(_source_info(run_dir, run))
+            datasets_here = index.run_datasets.setdefault(str(run_dir), set())
             for sample in run.samples:
                 sid = sample["id"]
                 if sid in owner:
@@ -157,59 +161,28 @@ class MWPESBuilder(DatasetBuilder[MWPESConfig]):
                     count["published_wrong"] += sample["published_label"] is False
                 if sample["verdict"] == "correct":
                     continue
-                key = (sid.rsplit("/", 1)[0], _normalised(sample["solution"]))
-                if key in rows:
-                    rows[key]["duplicates"] += 1
-                    rows[key]["duplicate_ids"].append(sid)
+                key = _duplicate_key(sample)
+                if key in first:
+                    index.duplicate_ids[first[key]].append(sid)
                     continue
+                first[key] = sid
+                index.duplicate_ids[sid] = []
                 count["unique_wrong"] += 1
-                problem = run.problems[sample["problem_id"]]
-                rows[key] = {
-                    "sample_id": sid,
-                    "dataset": problem.dataset,
-                    "problem_id": problem.problem_id,
-                    "question": problem.question,
-                    "options": list(problem.options),
-                    "gold_answer": problem.gold_answer,
-                    "gold_solution": problem.gold_solution,
-                    "gold_steps": [{"expression": s.expression, "result": s.result} for s in problem.steps],
-                    "level": problem.level,
-                    "type": problem.type,
-                    "model": sample["model"],
-                    "strategy": sample["strategy"],
-                    "temperature": sample.get("temperature"),
-                    "top_p": sample.get("top_p"),
-                    "sample_index": sample["sample_index"],
-                    "prompt_style": sample.get("prompt_style"),
-                    "solution": sample["solution"],
-                    "extracted_answer": sample.get("extracted_answer"),
-                    "verdict": sample["verdict"],
-                    "judge_method": sample.get("judge_method"),
-                    "published_label": sample.get("published_label"),
-                    "duplicates": 1,
-                    "duplicate_ids": [],
-                }
-        self._rows = list(rows.values())
-        self._counts = [
+                datasets_here.add(run.problems[sample["problem_id"]].dataset)
+        index.counts = [
             {
-                "model": model,
-                "dataset": dataset,
-                "strategy": strategy,
-                "samples": c["samples"],
-                "correct": c["correct"],
-                "wrong": c["wrong"] + c["no_answer"],
-                "no_answer": c["no_answer"],
-                "unique_wrong": c["unique_wrong"],
-                "published": c["published"],
-                "published_wrong": c["published_wrong"],
+                "model": model, "dataset": dataset, "strategy": strategy, "samples": c["samples"],
+                "correct": c["correct"], "wrong": c["wrong"] + c["no_answer"], "no_answer": c["no_answer"],
+                "unique_wrong": c["unique_wrong"], "published": c["published"], "published_wrong": c["published_wrong"],
             }
             for (model, dataset, strategy), c in sorted(counts.items())
         ]
+        return index
 
     # -- contract -----------------------------------------------------------------------------------------------
     def hub_configs(self) -> dict[str, tuple[str, ...]]:
-        self.prepare()
-        present = {row["dataset"] for row in self._rows or []} | {c["dataset"] for c in self._counts}
+        index = self._index
+        present = set().union(*index.run_datasets.values()) | {c["dataset"] for c in index.counts}
         configs = {"all": (SPLIT,)}
         configs.update({name: (SPLIT,) for name in DATASETS if name in present})
         configs["counts"] = (SPLIT,)
@@ -218,57 +191,145 @@ class MWPESBuilder(DatasetBuilder[MWPESConfig]):
     def features(self, hub_config: str) -> datasets.Features:
         return COUNT_FEATURES if hub_config == "counts" else SAMPLE_FEATURES
 
+    # -- pass 2: stream the rows, one run at a time -----------------------------------------------------------
     def generate(self, hub_config: str, split: str) -> Iterator[dict[str, Any]]:
-        self.prepare()
+        index = self._index
         if hub_config == "counts":
-            yield from self._counts
+            yield from index.counts
             return
-        for row in self._rows or []:
-            if hub_config in ("all", row["dataset"]):
-                yield row
+        for run_dir in map(Path, self.config.runs):
+            if hub_config != "all" and hub_config not in index.run_datasets[str(run_dir)]:
+                continue
+            run = read_run(run_dir)
+            for sample in run.samples:
+                others = index.duplicate_ids.get(sample["id"])
+                if others is None:  # correct, or a repeat of an earlier wrong sample
+                    continue
+                row = _row(run, sample, others)
+                if hub_config in ("all", row["dataset"]):
+                    yield row
+
+    def row_statistics(self) -> MWPESStatistics:
+        return MWPESStatistics()
 
     def sources(self) -> list[SourceInfo]:
-        return self._sources
+        return self._index.sources
 
-    def statistics(self, tables: dict[str, dict[str, pa.Table]]) -> dict[str, Any]:
-        errors = tables["all"][SPLIT].select(["model", "dataset", "strategy", "duplicates", "published_label"]).to_pylist()
-        counts = tables["counts"][SPLIT].to_pylist()
 
-        def group(keys: tuple[str, ...]) -> list[dict[str, Any]]:
-            out: dict[tuple[Any, ...], dict[str, Any]] = {}
-            for c in counts:
-                entry = out.setdefault(
-                    tuple(c[k] for k in keys),
-                    {**{k: c[k] for k in keys}, "samples": 0, "correct": 0, "wrong": 0, "no_answer": 0, "unique_wrong": 0},
-                )
-                for field in ("samples", "correct", "wrong", "no_answer", "unique_wrong"):
-                    entry[field] += c[field]
-            for entry in out.values():
-                entry["error_rate"] = entry["wrong"] / entry["samples"] if entry["samples"] else 0.0
-            return [out[k] for k in sorted(out)]
+@dataclass
+class _Index:
+    """What the first pass over the runs learns."""
 
-        rows_by = {
-            key: Counter(e[key] for e in errors) for key in ("model", "dataset", "strategy")
-        }
-        return {
-            "rows": len(errors),
-            "wrong_samples": sum(e["duplicates"] for e in errors),
-            "duplicates_removed": sum(e["duplicates"] - 1 for e in errors),
-            "samples": sum(c["samples"] for c in counts),
-            "correct": sum(c["correct"] for c in counts),
-            "no_answer": sum(c["no_answer"] for c in counts),
-            "per_model": group(("model",)),
-            "per_dataset": group(("dataset",)),
-            "per_strategy": group(("strategy",)),
-            "per_model_dataset_strategy": group(("model", "dataset", "strategy")),
-            "rows_per_model": dict(sorted(rows_by["model"].items())),
-            "rows_per_dataset": dict(sorted(rows_by["dataset"].items())),
-            "rows_per_strategy": dict(sorted(rows_by["strategy"].items())),
-            "published": sum(c["published"] for c in counts),
-            "published_wrong": sum(c["published_wrong"] for c in counts),
+    #: id of the first sample of each distinct wrong solution -> ids of its identical repeats
+    duplicate_ids: dict[str, list[str]] = field(default_factory=dict)
+    #: run folder -> source datasets of its wrong samples
+    run_datasets: dict[str, set[str]] = field(default_factory=dict)
+    counts: list[dict[str, Any]] = field(default_factory=list)
+    sources: list[SourceInfo] = field(default_factory=list)
+
+
+def _duplicate_key(sample: dict[str, Any]) -> bytes:
+    """Samples of one problem, model and strategy with the same solution (whitespace folded) share this key."""
+    text = f"{sample['id'].rsplit('/', 1)[0]}\n{_normalised(sample['solution'])}"
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+
+def _source_info(run_dir: Path, run: Run) -> SourceInfo:
+    config = run.config
+    return SourceInfo(
+        uri=str(run_dir),
+        sha256=sha256_file(run_dir / SAMPLES_FILE) if (run_dir / SAMPLES_FILE).exists() else None,
+        description=f"{config.get('kind', 'run')} run: {len(run.samples):,} samples of "
+        f"{config.get('model') or ', '.join(config.get('models', []))} on {config.get('dataset')}"
+        f" ({CONFIG_FILE}: {config.get('strategy_key') or ', '.join(config.get('strategies', []))})",
+    )
+
+
+def _row(run: Run, sample: dict[str, Any], duplicate_ids: list[str]) -> dict[str, Any]:
+    """One row of :data:`SAMPLE_FEATURES`: a wrong sample with its problem."""
+    problem = run.problems[sample["problem_id"]]
+    return {
+        "sample_id": sample["id"],
+        "dataset": problem.dataset,
+        "problem_id": problem.problem_id,
+        "question": problem.question,
+        "options": list(problem.options),
+        "gold_answer": problem.gold_answer,
+        "gold_solution": problem.gold_solution,
+        "gold_steps": [{"expression": s.expression, "result": s.result} for s in problem.steps],
+        "level": problem.level,
+        "type": problem.type,
+        "model": sample["model"],
+        "strategy": sample["strategy"],
+        "temperature": sample.get("temperature"),
+        "top_p": sample.get("top_p"),
+        "sample_index": sample["sample_index"],
+        "prompt_style": sample.get("prompt_style"),
+        "solution": sample["solution"],
+        "extracted_answer": sample.get("extracted_answer"),
+        "verdict": sample["verdict"],
+        "judge_method": sample.get("judge_method"),
+        "published_label": sample.get("published_label"),
+        "duplicates": 1 + len(duplicate_ids),
+        "duplicate_ids": list(duplicate_ids),
+        "source_id": sample.get("source_id") or sample["id"],
+        "label_first_error_step": sample.get("label_first_error_step"),
+        "label_error_type": sample.get("label_error_type"),
+    }
+
+
+_SUMMED = ("samples", "correct", "wrong", "no_answer", "unique_wrong")
+
+
+class MWPESStatistics(RowStatistics):
+    """Error rates per model / dataset / strategy (from ``counts``) and row counts (from ``all``), row by row."""
+
+    def __init__(self) -> None:
+        self.counts: list[dict[str, Any]] = []
+        self.rows = self.wrong_samples = self.judge_wrong_published_correct = 0
+        self.rows_by: dict[str, Counter[str]] = {key: Counter() for key in ("model", "dataset", "strategy")}
+
+    def update(self, hub_config: str, split: str, row: dict[str, Any]) -> None:
+        if hub_config == "counts":
+            self.counts.append({k: row[k] for k in ("model", "dataset", "strategy", *_SUMMED, "published",
+                                                    "published_wrong")})
+        elif hub_config == "all":
+            self.rows += 1
+            self.wrong_samples += row["duplicates"]
             # wrong by knowbench's judge but marked correct by the published label (samples)
-            "judge_wrong_published_correct": sum(e["duplicates"] for e in errors if e["published_label"] is True),
-            "datasets": [name for name in DATASETS if name in rows_by["dataset"]],
+            self.judge_wrong_published_correct += row["duplicates"] if row["published_label"] is True else 0
+            for key, counter in self.rows_by.items():
+                counter[row[key]] += 1
+
+    def _group(self, keys: tuple[str, ...]) -> list[dict[str, Any]]:
+        out: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for c in self.counts:
+            entry = out.setdefault(tuple(c[k] for k in keys), {**{k: c[k] for k in keys}, **dict.fromkeys(_SUMMED, 0)})
+            for name in _SUMMED:
+                entry[name] += c[name]
+        for entry in out.values():
+            entry["error_rate"] = entry["wrong"] / entry["samples"] if entry["samples"] else 0.0
+        return [out[k] for k in sorted(out)]
+
+    def result(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "wrong_samples": self.wrong_samples,
+            "duplicates_removed": self.wrong_samples - self.rows,
+            "samples": sum(c["samples"] for c in self.counts),
+            "correct": sum(c["correct"] for c in self.counts),
+            "no_answer": sum(c["no_answer"] for c in self.counts),
+            "per_model": self._group(("model",)),
+            "per_dataset": self._group(("dataset",)),
+            "per_strategy": self._group(("strategy",)),
+            "per_model_dataset_strategy": self._group(("model", "dataset", "strategy")),
+            "rows_per_model": dict(sorted(self.rows_by["model"].items())),
+            "rows_per_dataset": dict(sorted(self.rows_by["dataset"].items())),
+            "rows_per_strategy": dict(sorted(self.rows_by["strategy"].items())),
+            "published": sum(c["published"] for c in self.counts),
+            "published_wrong": sum(c["published_wrong"] for c in self.counts),
+            "judge_wrong_published_correct": self.judge_wrong_published_correct,
+            "datasets": [name for name in DATASETS if name in self.rows_by["dataset"]],
         }
 
 

@@ -1,9 +1,15 @@
 """ToolHop builder: the official file -> a lossless, typed Hub dataset (config ``default``, split ``test``).
 
 Example:
-    >>> from knowbench.builders import get_builder  # doctest: +SKIP
-    >>> from knowbench.builders.writer import build_to_folder  # doctest: +SKIP
-    >>> build_to_folder(get_builder("toolhop", source="toolhop.json"), "out/toolhop")  # doctest: +SKIP
+    >>> import pathlib
+    >>> from knowbench.builders import get_builder
+    >>> demo = pathlib.Path(__file__).resolve().parents[1] / "examples" / "toolhop" / "toolhop_demo.json"
+    >>> builder = get_builder("toolhop", source=demo)
+    >>> stats = builder.row_statistics()
+    >>> for row in builder.generate("default", "test"):
+    ...     stats.update("default", "test", row)
+    >>> stats.result()["rows"], stats.result()["hops"]
+    (3, [(2, 1), (3, 2)])
 """
 
 from __future__ import annotations
@@ -12,13 +18,13 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import datasets
-import pyarrow as pa
 
-from knowbench.builders.base import BuilderConfig, DatasetBuilder, SourceInfo
+from knowbench.builders.base import BuilderConfig, DatasetBuilder, RowStatistics, SourceInfo
 from knowbench.datasets_src import toolhop as source
 from knowbench.errors import ConfigError
 from knowbench.io import sha256_file
@@ -91,13 +97,13 @@ class ToolHopBuilder(DatasetBuilder[ToolHopConfig]):
     tags = ("tool-use", "multi-hop", "function-calling")
     citation = CITATION
 
-    def prepare(self) -> None:
+    @cached_property
+    def _source(self) -> tuple[Path, str | None]:
+        """The local file to read and the Hub revision it came from (None for a local file); downloads once."""
         if self.config.source is None:
-            self._path = source.download(self.config.revision or source.HUB_REVISION)
-            self._revision = self.config.revision or source.HUB_REVISION
-        else:
-            self._path, self._revision = Path(self.config.source), None
-        self._rows = source.read_rows(self._path)
+            revision = self.config.revision or source.HUB_REVISION
+            return source.download(revision), revision
+        return Path(self.config.source), None
 
     def hub_configs(self) -> dict[str, tuple[str, ...]]:
         return {"default": ("test",)}
@@ -106,41 +112,61 @@ class ToolHopBuilder(DatasetBuilder[ToolHopConfig]):
         return FEATURES
 
     def generate(self, hub_config: str, split: str) -> Iterator[dict[str, Any]]:
-        for row in self._rows:
+        # the release is one JSON list: it is parsed and validated whole, then converted row by row
+        for row in source.read_rows(self._source[0]):
             yield to_features(row)
 
+    def row_statistics(self) -> ToolHopStatistics:
+        return ToolHopStatistics()
+
     def sources(self) -> list[SourceInfo]:
-        uri = f"hf://datasets/{source.HUB_REPO_ID}/{source.HUB_FILE}" if self._revision else str(self._path)
+        path, revision = self._source
+        uri = f"hf://datasets/{source.HUB_REPO_ID}/{source.HUB_FILE}" if revision else str(path)
         return [
-            SourceInfo(
-                uri=uri,
-                sha256=sha256_file(self._path),
-                revision=self._revision,
-                size_bytes=self._path.stat().st_size,
-                description=f"{len(self._rows)} rows",
-            )
+            SourceInfo(uri=uri, sha256=sha256_file(path), revision=revision, size_bytes=path.stat().st_size,
+                       description="the ToolHop release file")
         ]
 
-    def statistics(self, tables: dict[str, dict[str, pa.Table]]) -> dict[str, Any]:
-        table = tables["default"]["test"]
-        rows = table.to_pylist()
-        tools = [tool for row in rows for tool in row["tools"]]
+
+class ToolHopStatistics(RowStatistics):
+    """Queries, tools, hops, answer types, domains and the release's known issues, counted row by row."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.tools = 0
+        self.tool_names: set[str] = set()
+        self.hops: Counter[int] = Counter()
+        self.answer_types: Counter[str] = Counter()
+        self.previous_answer_types: Counter[str] = Counter()
+        self.domains: Counter[str] = Counter()
+        self.final_answer_mismatch: list[tuple[int, str, str]] = []
+        self.with_example_usage = 0
+
+    def update(self, hub_config: str, split: str, row: dict[str, Any]) -> None:
+        self.rows += 1
+        self.tools += len(row["tools"])
+        self.tool_names.update(t["name"] for t in row["tools"])
+        self.hops[row["n_hops"]] += 1
+        self.answer_types[row["answer_type"]] += 1
+        self.previous_answer_types[row["previous_answer_type"]] += 1
+        self.domains[row["domain"]] += 1
+        last = max(row["sub_tasks"], key=lambda s: s["hop"])
+        if last["answer"] != row["answer"]:
+            self.final_answer_mismatch.append((row["id"], row["answer"], last["answer"]))
+        self.with_example_usage += any(_has_top_level_code(f["source"]) for f in row["functions"])
+
+    def result(self) -> dict[str, Any]:
         return {
-            "rows": len(rows),
-            "tools": len(tools),
-            "distinct_tool_names": len({t["name"] for t in tools}),
-            "hops": sorted(Counter(r["n_hops"] for r in rows).items()),
-            "answer_types": Counter(r["answer_type"] for r in rows).most_common(),
-            "previous_answer_types": Counter(r["previous_answer_type"] for r in rows).most_common(),
-            "domains": Counter(r["domain"] for r in rows).most_common(10),
-            "n_domains": len({r["domain"] for r in rows}),
-            "final_answer_mismatch": [
-                (r["id"], r["answer"], last["answer"])
-                for r in rows
-                for last in [max(r["sub_tasks"], key=lambda s: s["hop"])]
-                if last["answer"] != r["answer"]
-            ],
-            "with_example_usage": sum(1 for r in rows if any(_has_top_level_code(f["source"]) for f in r["functions"])),
+            "rows": self.rows,
+            "tools": self.tools,
+            "distinct_tool_names": len(self.tool_names),
+            "hops": sorted(self.hops.items()),
+            "answer_types": self.answer_types.most_common(),
+            "previous_answer_types": self.previous_answer_types.most_common(),
+            "domains": self.domains.most_common(10),
+            "n_domains": len(self.domains),
+            "final_answer_mismatch": self.final_answer_mismatch,
+            "with_example_usage": self.with_example_usage,
         }
 
 

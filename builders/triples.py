@@ -6,10 +6,18 @@ ParaRel/T-REx, Wikidata entities, a facts JSONL). Counts come from ``knowbench c
 corpus becomes a config with N, N_s, N_o, N_so and MI per fact (arXiv 2502.04066).
 
 Example:
-    >>> from knowbench.builders import get_builder  # doctest: +SKIP
-    >>> from knowbench.builders.writer import build_to_folder  # doctest: +SKIP
-    >>> build_to_folder(get_builder("triples", facts="pararel_15classes.json", counts=("wiki=out/counts",)),
-    ...                 "out/triples")  # doctest: +SKIP
+    >>> import pathlib
+    >>> from knowbench.builders import get_builder
+    >>> demo = pathlib.Path(__file__).resolve().parents[1] / "examples" / "triples"
+    >>> builder = get_builder("triples", facts=str(demo / "trex"), corpora=(f"demo={demo / 'corpus.jsonl'}",))
+    >>> list(builder.hub_configs())
+    ['facts', 'demo']
+    >>> stats = builder.row_statistics()
+    >>> for config in builder.hub_configs():
+    ...     for row in builder.generate(config, "train"):
+    ...         stats.update(config, "train", row)
+    >>> stats.result()["facts"] == sum(1 for _ in builder.generate("facts", "train"))
+    True
 """
 
 from __future__ import annotations
@@ -17,15 +25,15 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import datasets
 import numpy as np
-import pyarrow as pa
 
-from knowbench.builders.base import BuilderConfig, DatasetBuilder, SourceInfo
+from knowbench.builders.base import BuilderConfig, DatasetBuilder, RowStatistics, SourceInfo
 from knowbench.datasets_src.triples import Triple, read_facts
 from knowbench.errors import ConfigError, SourceFormatError
 from knowbench.io import sha256_file
@@ -80,13 +88,22 @@ def _named(items: tuple[str, ...], option: str) -> list[tuple[str, str]]:
 
 @dataclass(frozen=True)
 class TriplesConfig(BuilderConfig):
-    """``facts``: a fact source; ``counts``: ``NAME=DIR`` of count outputs; ``corpora``: ``NAME=FILE[,FILE]`` to
-    count at build time with ``mode`` and ``workers``."""
+    """Options of the triples build.
 
-    facts: str | Path = ""
+    Example:
+        >>> TriplesConfig(facts="facts.jsonl", counts=("wiki=out/counts",)).mode
+        'paper'
+    """
+
+    #: SMI fact list, T-REx folder / P*.jsonl, facts JSONL or wikidata:PATH
+    facts: str = ""
+    #: NAME=DIR of a `knowbench count` output; one config of counts each
     counts: tuple[str, ...] = ()
-    corpora: tuple[str, ...] = ()
-    mode: str = "paper"
+    #: NAME=FILE[,FILE] of documents to count now; one config of counts each
+    corpora: tuple[str, ...] = field(default=(), metadata={"flags": ("--corpus",)})
+    #: matching mode when counting corpora now: paper (' '+label substring) or boundary (whole words, aliases)
+    mode: Literal["paper", "boundary"] = "paper"
+    #: processes when counting corpora now
     workers: int = 1
 
     def validate(self) -> None:
@@ -111,39 +128,42 @@ class TriplesBuilder(DatasetBuilder[TriplesConfig]):
     tags = ("knowledge-triples", "smi", "co-occurrence", "closed-book-qa")
     citation = CITATION
 
-    def __init__(self, config: TriplesConfig) -> None:
-        super().__init__(config)
-        self._facts: list[Triple] | None = None
-        self._counts: dict[str, dict[str, Any]] = {}
-
-    def prepare(self) -> None:
-        self._facts = read_facts(self.config.facts)
-        if not self._facts:
+    @cached_property
+    def _facts(self) -> list[Triple]:
+        facts = read_facts(self.config.facts)
+        if not facts:
             raise SourceFormatError(self.config.facts, None, "no facts")
-        ids = Counter(f.fact_id for f in self._facts)
+        ids = Counter(f.fact_id for f in facts)
         repeated = [i for i, c in ids.items() if c > 1]
         if repeated:
             raise SourceFormatError(self.config.facts, f"fact {repeated[0]!r}", "fact id is not unique")
+        return facts
+
+    @cached_property
+    def _counts(self) -> dict[str, dict[str, Any]]:
+        """Per corpus config: its mode, source files and the count arrays aligned with :attr:`_facts`."""
+        counts = {}
         for name, folder in _named(tuple(self.config.counts), "counts"):
-            self._counts[name] = self._read_counts(Path(folder))
+            counts[name] = self._read_counts(Path(folder))
         for name, files in _named(tuple(self.config.corpora), "corpora"):
             from knowbench.datasets_src.triples.runner import count_corpus
 
             sources = [Path(f) for f in files.split(",") if f]
-            result = count_corpus(self._facts, sources, mode=self.config.mode, workers=self.config.workers)  # type: ignore[arg-type]
+            result = count_corpus(self._facts, sources, mode=self.config.mode, workers=self.config.workers)
             arrays = result.raw.fact_arrays(result.index)
-            self._counts[name] = {"mode": self.config.mode, "sources": sources, **arrays}
+            counts[name] = {"mode": self.config.mode, "sources": sources, **arrays}
+        return counts
 
     def _read_counts(self, folder: Path) -> dict[str, Any]:
         from knowbench.datasets_src.triples.runner import read_counts
 
-        assert self._facts is not None
+        facts = self._facts
         table = read_counts(folder)
         position = {f.fact_id: i for i, f in enumerate(table.facts)}
-        missing = [f.fact_id for f in self._facts if f.fact_id not in position]
+        missing = [f.fact_id for f in facts if f.fact_id not in position]
         if missing:
             raise SourceFormatError(folder, f"fact {missing[0]!r}", f"{len(missing)} facts have no counts here")
-        pick = np.asarray([position[f.fact_id] for f in self._facts], np.int64)
+        pick = np.asarray([position[f.fact_id] for f in facts], np.int64)
         meta_path = (folder if folder.is_dir() else folder.parent) / "count_meta.json"
         mode = "unknown"
         if meta_path.is_file():
@@ -162,7 +182,6 @@ class TriplesBuilder(DatasetBuilder[TriplesConfig]):
         return FACT_FEATURES if hub_config == "facts" else COUNT_FEATURES
 
     def generate(self, hub_config: str, split: str) -> Iterator[dict[str, Any]]:
-        assert self._facts is not None, "prepare() first"
         if hub_config == "facts":
             for f in self._facts:
                 yield {"fact_id": f.fact_id, "subject": f.subject, "relation": f.relation, "object": f.object,
@@ -197,33 +216,68 @@ class TriplesBuilder(DatasetBuilder[TriplesConfig]):
                     out.append(SourceInfo(str(source), description=f"corpus {name} ({counts['mode']} mode)"))
         return out
 
-    def statistics(self, tables: dict[str, dict[str, pa.Table]]) -> dict[str, Any]:
-        facts = tables["facts"][SPLIT]
-        relations = Counter(facts.column("relation").to_pylist())
-        corpora = []
-        for name, splits in tables.items():
-            if name == "facts":
-                continue
-            table = splits[SPLIT]
-            n_so = np.asarray(table.column("n_so").to_pylist(), np.int64)
-            n_s = np.asarray(table.column("n_s").to_pylist(), np.int64)
-            mi = np.asarray(table.column("mi").to_pylist(), np.float64)
-            n_docs = table.column("n_docs").to_pylist()
-            modes = sorted(set(table.column("mode").to_pylist()))
-            corpora.append({
-                "name": name, "n_docs": int(n_docs[0]) if n_docs else 0, "mode": ", ".join(modes),
-                "with_subject": int((n_s > 0).sum()), "with_both": int((n_so > 0).sum()),
-                "mi_positive": int((mi > 0).sum()), "median_n_so": float(np.median(n_so)) if n_so.size else 0.0,
-            })
+    def row_statistics(self) -> TriplesStatistics:
+        return TriplesStatistics()
+
+
+class TriplesStatistics(RowStatistics):
+    """Facts per relation, ids, aliases and sources (config ``facts``) and per corpus config its coverage."""
+
+    def __init__(self) -> None:
+        self.facts = self.with_ids = self.with_aliases = 0
+        self.relations: Counter[str] = Counter()
+        self.sources: set[str] = set()
+        self.corpora: dict[str, dict[str, Any]] = {}
+
+    def update(self, hub_config: str, split: str, row: dict[str, Any]) -> None:
+        if hub_config == "facts":
+            self.facts += 1
+            self.relations[row["relation"]] += 1
+            self.with_ids += bool(row["subject_id"])
+            self.with_aliases += bool(row["subject_aliases"])
+            self.sources.add(row["source"])
+            return
+        corpus = self.corpora.setdefault(hub_config, {"n_docs": row["n_docs"], "modes": set(), "with_subject": 0,
+                                                      "with_both": 0, "mi_positive": 0, "n_so": Counter()})
+        corpus["modes"].add(row["mode"])
+        corpus["with_subject"] += row["n_s"] > 0
+        corpus["with_both"] += row["n_so"] > 0
+        corpus["mi_positive"] += row["mi"] > 0
+        corpus["n_so"][row["n_so"]] += 1
+
+    def result(self) -> dict[str, Any]:
         return {
-            "facts": facts.num_rows,
-            "relations": len(relations),
-            "top_relations": relations.most_common(15),
-            "with_ids": int(sum(1 for v in facts.column("subject_id").to_pylist() if v)),
-            "with_aliases": int(sum(1 for v in facts.column("subject_aliases").to_pylist() if v)),
-            "sources": sorted(set(facts.column("source").to_pylist())),
-            "corpora": corpora,
+            "facts": self.facts,
+            "relations": len(self.relations),
+            "top_relations": self.relations.most_common(15),
+            "with_ids": self.with_ids,
+            "with_aliases": self.with_aliases,
+            "sources": sorted(self.sources),
+            "corpora": [
+                {"name": name, "n_docs": int(c["n_docs"]), "mode": ", ".join(sorted(c["modes"])),
+                 "with_subject": c["with_subject"], "with_both": c["with_both"], "mi_positive": c["mi_positive"],
+                 "median_n_so": _median(c["n_so"])}
+                for name, c in self.corpora.items()
+            ],
         }
+
+
+def _median(values: Counter[int]) -> float:
+    """The median of the multiset ``values`` (value -> how many times), as numpy's median computes it."""
+    total = sum(values.values())
+    if not total:
+        return 0.0
+    ordered = sorted(values.items())
+
+    def nth(n: int) -> int:  # 0-based n-th smallest
+        seen = 0
+        for value, count in ordered:
+            seen += count
+            if n < seen:
+                return value
+        raise IndexError(n)
+
+    return (nth((total - 1) // 2) + nth(total // 2)) / 2
 
 
 BUILDER = TriplesBuilder

@@ -2,10 +2,21 @@
 
 ``OUT/README.md`` (the card, YAML ``configs:`` and ``dataset_info`` generated from the real shards),
 ``OUT/data/<config>/<split>-00000-of-0000N.parquet`` and ``OUT/provenance.json``. The folder appears atomically.
+Statistics are counted as the rows pass (the builder's :meth:`~knowbench.builders.base.DatasetBuilder.row_statistics`);
+the card renderer is an argument (:func:`knowbench.builders.build` passes the one the registry pairs with the builder).
+A build whose splits hold no row at all is refused and leaves the previous output as it was.
 
 Example:
-    >>> from knowbench.builders import get_builder  # doctest: +SKIP
-    >>> report = build_to_folder(get_builder("toolhop", source="toolhop.json"), "out/toolhop")  # doctest: +SKIP
+    >>> import tempfile, pathlib
+    >>> from knowbench.builders import get_builder
+    >>> from knowbench.cards import CardTemplate
+    >>> demo = pathlib.Path(__file__).resolve().parents[1] / "examples" / "toolhop" / "toolhop_demo.json"
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "toolhop"
+    >>> report = build_to_folder(get_builder("toolhop", source=demo), out, card=CardTemplate("toolhop"))
+    >>> report.rows("default", "test"), report.statistics["rows"]
+    (3, 3)
+    >>> sorted(p.name for p in out.iterdir())
+    ['README.md', 'data', 'provenance.json']
 """
 
 from __future__ import annotations
@@ -16,16 +27,19 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import datasets
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 import knowbench
-from knowbench.builders.base import DatasetBuilder
+from knowbench.builders.base import DatasetBuilder, RowStatistics
 from knowbench.errors import ConfigError, SourceFormatError
 from knowbench.io import atomic_dir, atomic_write_json, sha256_file
+
+if TYPE_CHECKING:
+    from knowbench.cards import CardTemplate
 
 #: rows per parquet shard; a split larger than this is cut into several shards
 DEFAULT_SHARD_ROWS = 250_000
@@ -65,7 +79,8 @@ def _batches(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[st
 
 
 def _write_split(
-    builder: DatasetBuilder[Any], config: str, split: str, folder: Path, shard_rows: int, progress: Any
+    builder: DatasetBuilder[Any], config: str, split: str, folder: Path, shard_rows: int, progress: Any,
+    stats: RowStatistics,
 ) -> SplitReport:
     features = builder.features(config)
     schema = features.arrow_schema
@@ -77,6 +92,8 @@ def _write_split(
     task = progress.add_task(f"{builder.name}/{config}/{split}", total=None) if progress else None
     try:
         for batch in _batches(builder.generate(config, split), _BATCH_ROWS):
+            for row in batch:
+                stats.update(config, split, row)
             try:
                 encoded = [features.encode_example(row) for row in batch]
                 table = pa.Table.from_pylist(encoded, schema=schema)
@@ -102,8 +119,13 @@ def _write_split(
     finally:
         if writer is not None:
             writer.close()
-    # an empty split gets no shard: `datasets` cannot load an empty parquet split, so the card leaves it out and
-    # provenance.json records it (knowbench.loaders.load returns an empty, typed dataset for it)
+    if not parts:
+        # an empty split gets one shard with the schema and no row group: the form `datasets` 5.2 reads for an
+        # empty config (a 0-row row group fails with "BatchSize must be greater than 0"). It loads with
+        # `load_dataset(folder, config, streaming=True)`; without streaming `datasets` 5.2 refuses every 0-row split
+        # ("corresponds to no data", huggingface/datasets#8401), so knowbench.loaders.load types it from the shard.
+        parts.append(target / f".{split}-part00000.parquet")
+        pq.ParquetWriter(parts[0], schema, compression="zstd").close()
     files = []
     for index, part in enumerate(parts):
         final = target / f"{split}-{index:05d}-of-{len(parts):05d}.parquet"
@@ -112,15 +134,27 @@ def _write_split(
     return SplitReport(config, split, num_examples, num_bytes, files)
 
 
+def _read_back(builder: DatasetBuilder[Any], reports: list[SplitReport], folder: Path) -> dict[str, dict[str, pa.Table]]:
+    """The written shards as tables, for builders that still implement the deprecated ``statistics(tables)``."""
+    return {
+        config: {
+            r.split: pq.read_table([folder / f for f in r.files])
+            if r.files
+            else builder.features(config).arrow_schema.empty_table()
+            for r in reports
+            if r.config == config
+        }
+        for config in builder.hub_configs()
+    }
+
+
 def _card_yaml(builder: DatasetBuilder[Any], reports: list[SplitReport], folder: Path) -> Any:
     from huggingface_hub import DatasetCardData
 
     configs = []
     infos = {}
     for config in builder.hub_configs():
-        mine = [r for r in reports if r.config == config and r.num_examples > 0]
-        if not mine:  # a config without rows cannot be loaded by `datasets`; provenance.json lists it
-            continue
+        mine = [r for r in reports if r.config == config]  # every config, empty ones too (see _write_split)
         configs.append(
             {
                 "config_name": config,
@@ -153,13 +187,17 @@ def build_to_folder(
     out: str | os.PathLike[str],
     shard_rows: int = DEFAULT_SHARD_ROWS,
     show_progress: bool = False,
+    card: CardTemplate | None = None,
 ) -> BuildReport:
     """Generate every split of ``builder`` and write the Hub-ready folder ``out`` atomically.
 
-    On any error the previous ``out`` (if any) is left untouched and no partial folder remains.
+    ``card`` renders README.md (default: :data:`knowbench.cards.GENERIC`, the shared "how it was built" section).
+    On any error, and when the splits hold no row at all, the previous ``out`` (if any) is left untouched and no
+    partial folder remains.
     """
-    from knowbench.cards import render_card
+    from knowbench.cards import GENERIC
 
+    card = card or GENERIC
     if shard_rows < 1:
         raise ConfigError(f"shard_rows must be >= 1, got shard_rows={shard_rows}")
     out = Path(out)
@@ -171,24 +209,20 @@ def build_to_folder(
         progress = make_progress()
         progress.start()
     try:
-        with atomic_dir(out) as tmp:
-            builder.prepare()
+        with atomic_dir(out, kind=builder.name) as tmp:
+            stats = builder.row_statistics()
             reports = [
-                _write_split(builder, config, split, tmp, shard_rows, progress)
+                _write_split(builder, config, split, tmp, shard_rows, progress, stats)
                 for config, splits in builder.hub_configs().items()
                 for split in splits
             ]
-            tables = {
-                config: {
-                    r.split: pq.read_table([tmp / f for f in r.files])
-                    if r.files
-                    else builder.features(config).arrow_schema.empty_table()
-                    for r in reports
-                    if r.config == config
-                }
-                for config in builder.hub_configs()
-            }
-            statistics = builder.statistics(tables)
+            if not any(r.num_examples for r in reports):
+                where = ", ".join(s.uri for s in builder.sources()) or builder.name
+                raise SourceFormatError(where, None, f"the {builder.name} build has no rows in any split "
+                                        f"({', '.join(f'{r.config}/{r.split}' for r in reports)}); nothing written")
+            statistics = stats.result()
+            if type(builder).statistics is not DatasetBuilder.statistics:  # the old contract: read the shards back
+                statistics = {**statistics, **builder.statistics(_read_back(builder, reports, tmp))}
             shard_hashes = {f: sha256_file(tmp / f) for r in reports for f in r.files}
             provenance = {
                 "dataset": builder.name,
@@ -198,11 +232,12 @@ def build_to_folder(
                 "built_at": started.isoformat(timespec="seconds"),
                 "config": builder.config.to_dict(),
                 "sources": [vars(s) for s in builder.sources()],
+                "statistics": statistics,  # what the card shows, machine-readable (e.g. for `knowbench check`)
                 "splits": [
                     {"config": r.config, "split": r.split, "num_examples": r.num_examples, "files": r.files}
                     for r in reports
                 ],
-                "empty_splits": [{"config": r.config, "split": r.split} for r in reports if not r.files],
+                "empty_splits": [{"config": r.config, "split": r.split} for r in reports if not r.num_examples],
                 "features": {config: builder.features(config).to_dict() for config in builder.hub_configs()},
                 "files_sha256": shard_hashes,
                 "build_id": hashlib.sha256(
@@ -211,8 +246,8 @@ def build_to_folder(
             }
             atomic_write_json(tmp / "provenance.json", provenance)
             card_data = _card_yaml(builder, reports, tmp)
-            card = render_card(builder, card_data, reports=reports, statistics=statistics, provenance=provenance)
-            card.save(tmp / "README.md")
+            rendered = card.render(builder, card_data, reports=reports, statistics=statistics, provenance=provenance)
+            rendered.save(tmp / "README.md")
     finally:
         if progress:
             progress.stop()

@@ -70,6 +70,10 @@ class DownloadError(KnowbenchError, ConnectionError):
     """A remote source (Hub, Wikidata, MediaWiki API) could not be fetched after retries."""
 
 
+class OutputError(KnowbenchError, FileExistsError):
+    """``--out`` names something knowbench must not replace (a user's folder, a file, another kind of output)."""
+
+
 class RunStateError(KnowbenchError, RuntimeError):
     """A resumable run folder does not match the run being resumed (other config, corrupt log)."""
 

@@ -78,6 +78,10 @@ def read_folder(path: str | os.PathLike[str]) -> FolderInfo:
 
     path = Path(path)
     readme = path / "README.md"
+    if not path.exists():
+        raise DatasetFolderError(f"{path}: no such folder")
+    if not path.is_dir():
+        raise DatasetFolderError(f"{path}: is a file, not a dataset folder")
     if not readme.is_file():
         raise DatasetFolderError(f"{path}: not a dataset folder (no README.md card)")
     try:

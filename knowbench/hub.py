@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from knowbench.errors import DownloadError
+from knowbench.errors import ConfigError, DownloadError
 from knowbench.folder import FolderInfo, read_folder
 
 
@@ -48,6 +48,22 @@ def plan_commit(folder: str | os.PathLike[str]) -> CommitPlan:
     return CommitPlan(folder, info, tuple(files))
 
 
+def _network_errors() -> tuple[type[BaseException], ...]:
+    """Errors of the HTTP clients huggingface_hub may use when the network is down (theirs are not OSError)."""
+    import importlib
+
+    errors: list[type[BaseException]] = [OSError]
+    for module in ("httpx", "httpx2", "requests"):
+        try:
+            base = getattr(importlib.import_module(module), "TransportError", None) or getattr(
+                importlib.import_module(module), "RequestException", None)
+        except ImportError:
+            continue
+        if isinstance(base, type) and issubclass(base, BaseException):
+            errors.append(base)
+    return tuple(errors)
+
+
 def push(
     plan: CommitPlan,
     repo_id: str,
@@ -60,8 +76,14 @@ def push(
     The token comes from ``token``, ``HF_TOKEN`` or the saved login; it is never printed. Returns the commit URL.
     """
     from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
-    from huggingface_hub.errors import HfHubHTTPError
+    from huggingface_hub.errors import HfHubHTTPError, HFValidationError
 
+    try:
+        from huggingface_hub.utils import validate_repo_id
+
+        validate_repo_id(repo_id)
+    except HFValidationError as error:
+        raise ConfigError(f"--repo-id {repo_id!r} is not a Hub repo id ORG/NAME ({error})") from None
     api = HfApi(token=token)
     try:
         api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
@@ -81,6 +103,6 @@ def push(
             repo_type="dataset",
             commit_message=commit_message or f"knowbench build {plan.info.card.data.to_dict().get('pretty_name', '')}",
         )
-    except (HfHubHTTPError, OSError) as error:
-        raise DownloadError(f"push to {repo_id} failed: {error}") from error
+    except (HfHubHTTPError, *_network_errors()) as error:  # no network, refused token, server error
+        raise DownloadError(f"push to {repo_id} failed: {type(error).__name__}: {error}") from None
     return str(info.commit_url)

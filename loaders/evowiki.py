@@ -13,10 +13,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-STATES = ("stable", "evolved", "uncharted")
-QUESTION_SPLIT = "test"
-CORPUS_SPLIT = "train"
-_RETRIEVAL = re.compile(r"^([a-z0-9_]+)_top(\d+)$")
+from knowbench.builders.evowiki import CORPUS_SPLIT, QUESTION_SPLIT, RETRIEVAL_PREFIX
+from knowbench.builders.evowiki.facts import STATES
+
+_LEGACY_RETRIEVAL = re.compile(r"^([a-z0-9_]+)_top\d+$")
+__all__ = ["STATES", "AnswerValue", "CorpusPassage", "EvoWikiRow", "load_corpus", "load_rows"]
 
 
 @dataclass(frozen=True)
@@ -49,10 +50,12 @@ class EvoWikiRow:
     question: str
     answer: str
     answer_id: str
+    answer_ids: tuple[str, ...]
     answer_aliases: tuple[str, ...]
     answer_since: str | None
     all_answers: tuple[AnswerValue, ...]
     cutoff_answers: tuple[str, ...]
+    cutoff_answer_ids: tuple[str, ...]
     state: str
     hop_states: tuple[str, ...]
     hops: int
@@ -61,7 +64,9 @@ class EvoWikiRow:
     property: str
     property_label: str
     path_entities: tuple[str, ...]
+    path_labels: tuple[str, ...]
     path_properties: tuple[str, ...]
+    snapshot_dates: tuple[str | None, ...]
     popularity: int
     cutoff: str
     changes: tuple[str, ...]
@@ -71,21 +76,24 @@ class EvoWikiRow:
     def from_row(cls, row: dict[str, Any]) -> EvoWikiRow:
         retrieval = {}
         for key, value in row.items():
-            match = _RETRIEVAL.match(key)
-            if match:
-                retrieval[match.group(1)] = tuple(value or ())
+            if key.startswith(RETRIEVAL_PREFIX):
+                retrieval[key[len(RETRIEVAL_PREFIX):]] = tuple(value or ())
+            elif (legacy := _LEGACY_RETRIEVAL.match(key)) is not None:  # builds before 2.0: bm25_top30
+                retrieval[legacy.group(1)] = tuple(value or ())
         return cls(
             id=row["id"], question=row["question"], answer=row["answer"], answer_id=row["answer_id"],
-            answer_aliases=tuple(row["answer_aliases"]), answer_since=row["answer_since"],
+            answer_ids=tuple(row.get("answer_ids") or (row["answer_id"],)), answer_aliases=tuple(row["answer_aliases"]), answer_since=row["answer_since"],
             all_answers=tuple(
                 AnswerValue(a["value"], a["label"], tuple(a["aliases"] or ()), a["start"], a["end"],
                             a["point_in_time"], a["rank"], bool(a["current"]))
                 for a in row["all_answers"]
             ),
-            cutoff_answers=tuple(row["cutoff_answers"]), state=row["state"], hop_states=tuple(row["hop_states"]),
+            cutoff_answers=tuple(row["cutoff_answers"]),
+            cutoff_answer_ids=tuple(row.get("cutoff_answer_ids") or ()), state=row["state"], hop_states=tuple(row["hop_states"]),
             hops=int(row["hops"]), subject_id=row["subject_id"], subject_label=row["subject_label"],
             property=row["property"], property_label=row["property_label"],
-            path_entities=tuple(row["path_entities"]), path_properties=tuple(row["path_properties"]),
+            path_entities=tuple(row["path_entities"]), path_labels=tuple(row.get("path_labels") or ()),
+            path_properties=tuple(row["path_properties"]), snapshot_dates=tuple(row.get("snapshot_dates") or ()),
             popularity=int(row["popularity"]), cutoff=row["cutoff"], changes=tuple(row["changes"] or ()),
             retrieval=retrieval,
         )
@@ -131,19 +139,7 @@ def load_rows(path_or_repo_id: str | os.PathLike[str], state: str | None = None)
         from knowbench.errors import UnknownNameError
 
         raise UnknownNameError("EvoWiki state", state, STATES)
-    return [EvoWikiRow.from_row(r) for s in states if not _empty(path_or_repo_id, s)
-            for r in load("evowiki", path_or_repo_id, s, split=QUESTION_SPLIT)]
-
-
-def _empty(path_or_repo_id: str | os.PathLike[str], config: str) -> bool:
-    """Whether a local folder's split holds no rows (``datasets`` 5.2 cannot read an empty parquet shard)."""
-    from pathlib import Path
-
-    from knowbench.folder import read_folder
-
-    if not Path(path_or_repo_id).exists():
-        return False
-    return read_folder(path_or_repo_id).rows(config, QUESTION_SPLIT) == 0
+    return [EvoWikiRow.from_row(r) for s in states for r in load("evowiki", path_or_repo_id, s, split=QUESTION_SPLIT)]
 
 
 def load_corpus(path_or_repo_id: str | os.PathLike[str]) -> dict[str, CorpusPassage]:

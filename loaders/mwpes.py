@@ -53,6 +53,10 @@ class MWPESRow:
     published_label: bool | None
     duplicates: int
     duplicate_ids: tuple[str, ...]
+    #: the source's own id; human labels of the first wrong step and error type where the source has them
+    source_id: str | None = None
+    label_first_error_step: int | None = None
+    label_error_type: str | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> MWPESRow:

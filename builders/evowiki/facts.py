@@ -1,28 +1,31 @@
-"""EvoWiki fact timelines and their state (stable / evolved / uncharted) relative to a cut-off.
+"""EvoWiki fact states: what a (subject, property) pair answered at the cut-off and what it answers now.
 
-A *fact* is one (subject, property) pair with every non-deprecated statement it has. Its state comes either from
-one snapshot and a cut-off date, read from the time qualifiers (:func:`state_at_cutoff`), or from two snapshots
-of the same entity, by diffing their statements (:func:`diff_facts`). The rules, also stated in the card:
+States follow the EvoWiki paper (Tang et al., "EvoWiki: Evaluating LLMs on Evolving Knowledge", ACL 2025,
+arXiv:2412.13582, section 3), with the *answer set* of a fact at a day being the values of its statements in
+force that day (below):
 
-One snapshot + cut-off (a statement's *date* is its start time P580, else its point in time P585; a date of
-coarse precision counts at its earliest day, so ``2024`` is 2024-01-01):
+* **stable**: the fact's answer set at the cut-off equals its latest answer set;
+* **evolved**: the fact existed at the cut-off and its answer set changed after it;
+* **uncharted**: the subject or the fact did not exist at the cut-off.
 
-* a statement is *new* when its date is after the cut-off; *known* otherwise (undated statements are known);
-* a known statement *ends after* the cut-off when its end time P582 is after the cut-off;
-* **uncharted**: no known statement (every value began after the cut-off), or the subject itself was born or
-  founded (P569 / P571) after the cut-off;
-* **evolved**: some known statement, and some new statement or some known statement that ends after the cut-off;
-* **stable**: every statement is known and none ends after the cut-off.
+Answer set at day ``d`` (Wikidata's "best rank" among the statements in force): deprecated statements never
+answer; a statement is in force when it began on or before ``d`` (start time P580, else point in time P585; a
+coarse date counts at its earliest day; undated statements are always in force) and has not ended (end time P582
+on or before ``d``); among those, preferred rank wins over normal; for quantities (a series of measurements such
+as population) only the latest measurement counts. ``novalue`` is a value ("none"): Putin's preferred P102
+statement says he belongs to no party since 2012, which outranks the undated normal "United Russia"; when
+``novalue`` shares the best rank with real values the real values win. ``somevalue`` (a value exists but is not
+known) stays in the set, so a change from or to it counts, but it is never an answer.
 
-Two snapshots (values compared as sets of non-deprecated values; statement ids are not trusted, they change when
-an editor re-adds a value):
+The *latest* answer set is taken at the entity's snapshot day (its ``modified`` date). A fact is judged only when
+that snapshot is at or after the cut-off (otherwise the builder skips it and counts it).
 
-* **uncharted**: the old snapshot has no value for the pair (new entity or new property);
-* **evolved**: a value was added or removed, or a value open-ended in the old snapshot is closed (P582) in the
-  new one;
-* **stable**: the same values; changes of rank (normal/preferred) or of start/point-in-time qualifiers alone
-  do not make a fact evolve (they are listed as ``reranked`` / ``requalified`` changes);
-* a pair with values in the old snapshot and none in the new one is *removed*: it gets no question.
+One snapshot: the fact existed at the cut-off when one of its statements was in force or had begun by then (and
+the subject was not born / founded, P569 / P571, after the cut-off). Two snapshots: the answer set at the cut-off
+is taken from the older snapshot's statements (what a model trained then could know); a fact that the older
+snapshot lacks is uncharted, and a subject the older snapshot lacks is judged from the newer one's time
+qualifiers. Rank or qualifier edits that leave the answer set as it was are curation, not evolution (they are
+listed as ``reranked`` / ``requalified`` changes).
 
 Example:
     >>> import datetime
@@ -31,26 +34,52 @@ Example:
     ...                 WikidataTime("+2020-05-01T00:00:00Z", 11), None, "a")
     >>> new = Statement("Q1", "P6", "Q11", "wikibase-item", "normal", WikidataTime("+2020-05-01T00:00:00Z", 11),
     ...                 None, None, "b")
-    >>> state_at_cutoff([old, new], datetime.date(2019, 1, 1)).state
-    'evolved'
-    >>> [s.value for s in current_statements([old, new])]
-    ['Q11']
+    >>> fact = judge_fact("Q1", "P6", [old, new], [old, new], datetime.date(2019, 1, 1), datetime.date(2024, 1, 1))
+    >>> fact.state, fact.cutoff_values, fact.current_values
+    ('evolved', ('Q10',), ('Q11',))
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from knowbench.datasets_src.evowiki.types import Entity, Statement, WikidataTime
 
+#: the three EvoWiki states, in card order (the one definition; loaders and training import it)
 STATES = ("stable", "evolved", "uncharted")
 CHANGE_KINDS = ("added", "removed", "ended", "requalified", "reranked")
-#: kinds of change that make a fact evolve (the others are curation)
+#: kinds of change that alter the set of values (the others are curation)
 EVOLVING = frozenset({"added", "removed", "ended"})
+NOVALUE, SOMEVALUE = "novalue", "somevalue"
+SPECIAL_VALUES = frozenset({NOVALUE, SOMEVALUE})
+#: properties whose date says when an entity began to exist: date of birth, inception
+BEGINNING = ("P569", "P571")
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_day(text: object, what: str = "date") -> datetime.date:
+    """A strict ``YYYY-MM-DD`` day, with an error naming the bad value (``20240101`` is refused).
+
+    Example:
+        >>> parse_day("2024-01-01", "cutoff")
+        datetime.date(2024, 1, 1)
+        >>> parse_day("20240101", "cutoff")
+        Traceback (most recent call last):
+        ...
+        knowbench.errors.ConfigError: cutoff must be YYYY-MM-DD, got cutoff='20240101'
+    """
+    from knowbench.errors import ConfigError
+
+    try:
+        if not _DAY.match(str(text)):
+            raise ValueError(text)
+        return datetime.date.fromisoformat(str(text))
+    except ValueError:
+        raise ConfigError(f"{what} must be YYYY-MM-DD, got {what}={text!r}") from None
 
 
 def statement_date(statement: Statement) -> WikidataTime | None:
@@ -63,57 +92,53 @@ def truthy(statements: Iterable[Statement]) -> list[Statement]:
     return [s for s in statements if s.rank != "deprecated"]
 
 
-def _day(time: WikidataTime | None) -> datetime.date | None:
-    return time.start() if time is not None else None
+def begun(statement: Statement, day: datetime.date) -> bool:
+    """Whether the statement holds from ``day`` on or earlier (undated statements always have)."""
+    date = statement_date(statement)
+    return date is None or date.start() <= day
 
 
-def current_statements(statements: Sequence[Statement], at: datetime.date | None = None) -> list[Statement]:
-    """The statements in force at ``at`` (``None``: at the snapshot), latest first.
+def ended(statement: Statement, day: datetime.date) -> bool:
+    """Whether the statement's end time (P582) is on or before ``day``."""
+    return statement.end is not None and statement.end.start() <= day
 
-    Preferred rank wins over normal (Wikidata's "best rank"); statements that ended (P582 on or before ``at``)
-    are out unless every statement ended. When the pair is a series of measurements (values with a point in
-    time and no start, e.g. population), only the latest measurement is in force.
+
+def current_statements(statements: Sequence[Statement], at: datetime.date) -> list[Statement]:
+    """The statements in force at ``at`` that answer (best rank; rules in the module docstring), latest first.
+
+    Example:
+        >>> from knowbench.datasets_src.evowiki.types import Statement, WikidataTime
+        >>> none = Statement("Q7747", "P102", "novalue", "wikibase-item", "preferred",
+        ...                  WikidataTime("+2012-00-00T00:00:00Z", 9), None, None, "a")
+        >>> party = Statement("Q7747", "P102", "Q151469", "wikibase-item", "normal", None, None, None, "b")
+        >>> [s.value for s in current_statements([none, party], datetime.date(2024, 1, 1))]
+        ['novalue']
+        >>> [s.value for s in current_statements([none, party], datetime.date(2010, 1, 1))]
+        ['Q151469']
     """
-    pool = truthy(statements)
-    if at is not None:
-        pool = [s for s in pool if not (statement_date(s) and statement_date(s).start() > at)]  # type: ignore[union-attr]
+    pool = [s for s in truthy(statements) if begun(s, at) and not ended(s, at)]
     if not pool:
         return []
     preferred = [s for s in pool if s.rank == "preferred"]
     pool = preferred or pool
-
-    def ended(s: Statement) -> bool:
-        return s.end is not None and (at is None or s.end.start() <= at)
-
-    pool = [s for s in pool if not ended(s)] or pool
-    if any(s.point_in_time is not None and s.start is None for s in pool):
+    if all(s.value_type == "quantity" for s in pool if s.value not in SPECIAL_VALUES):
         dated = [s for s in pool if statement_date(s) is not None]
-        latest = max(statement_date(s).start() for s in dated)  # type: ignore[union-attr]
-        pool = [s for s in dated if statement_date(s).start() == latest]  # type: ignore[union-attr]
+        if dated:  # a series of measurements: only the latest counts
+            latest = max(statement_date(s).start() for s in dated)  # type: ignore[union-attr]
+            pool = [s for s in dated if statement_date(s).start() == latest]  # type: ignore[union-attr]
+    if any(s.value not in SPECIAL_VALUES for s in pool):
+        pool = [s for s in pool if s.value != NOVALUE]
 
     def order(s: Statement) -> tuple[int, datetime.date]:
-        day = _day(statement_date(s))
-        return (1, day) if day else (0, datetime.date.min)
+        date = statement_date(s)
+        return (1, date.start()) if date else (0, datetime.date.min)
 
     return sorted(pool, key=order, reverse=True)
 
 
-def unique_values(statements: Iterable[Statement]) -> list[str]:
-    """The distinct values of ``statements`` in order."""
-    return list(dict.fromkeys(s.value for s in statements))
-
-
-@dataclass(frozen=True)
-class FactState:
-    """The state of one (subject, property) pair and the values in force at the cut-off and now."""
-
-    subject: str
-    property: str
-    state: str
-    statements: tuple[Statement, ...]
-    cutoff_values: tuple[str, ...]
-    current_values: tuple[str, ...]
-    changes: tuple[Change, ...] = ()
+def answer_values(statements: Sequence[Statement], at: datetime.date) -> tuple[str, ...]:
+    """The distinct values in force at ``at`` (latest first)."""
+    return tuple(dict.fromkeys(s.value for s in current_statements(statements, at)))
 
 
 @dataclass(frozen=True)
@@ -127,31 +152,82 @@ class Change:
     value_type: str
 
 
-def state_at_cutoff(statements: Sequence[Statement], cutoff: datetime.date) -> FactState:
-    """Classify one fact from a single snapshot by its time qualifiers (rules in the module docstring)."""
-    pool = truthy(statements)
-    if not pool:
-        raise ValueError("a fact needs at least one non-deprecated statement")
+@dataclass(frozen=True)
+class FactState:
+    """The state of one (subject, property) pair and its answer sets at the cut-off and now."""
 
-    def is_new(s: Statement) -> bool:
-        day = _day(statement_date(s))
-        return day is not None and day > cutoff
+    subject: str
+    property: str
+    state: str
+    statements: tuple[Statement, ...]
+    cutoff_values: tuple[str, ...]
+    current_values: tuple[str, ...]
+    changes: tuple[Change, ...] = ()
+    snapshot: datetime.date | None = None
 
-    known = [s for s in pool if not is_new(s)]
-    if not known:
-        state = "uncharted"
-    elif len(known) < len(pool) or any(s.end is not None and s.end.start() > cutoff for s in known):
-        state = "evolved"
+
+def judge_fact(
+    subject: str,
+    prop: str,
+    then: Sequence[Statement] | None,
+    now: Sequence[Statement],
+    cutoff: datetime.date,
+    now_day: datetime.date,
+    new_subject: bool = False,
+    changes: tuple[Change, ...] = (),
+) -> FactState:
+    """State of one fact: ``then`` are the statements that tell what held at ``cutoff`` (the same as ``now`` with
+    one snapshot, the older snapshot's with two; ``None`` = the fact was not there), ``now`` those of the snapshot
+    of ``now_day``; ``new_subject``: the subject did not exist at the cut-off."""
+    current = answer_values(now, now_day)
+    known = [s for s in truthy(then or ()) if begun(s, cutoff)]
+    if new_subject or not known:
+        state, at_cutoff = "uncharted", ()
     else:
-        state = "stable"
-    return FactState(
-        subject=pool[0].subject,
-        property=pool[0].property,
-        state=state,
-        statements=tuple(pool),
-        cutoff_values=tuple(unique_values(current_statements(pool, at=cutoff))),
-        current_values=tuple(unique_values(current_statements(pool))),
-    )
+        at_cutoff = answer_values(known, cutoff)
+        state = "stable" if set(at_cutoff) == set(current) else "evolved"
+    return FactState(subject, prop, state, tuple(truthy(now)), at_cutoff, current, changes, now_day)
+
+
+def group_by_property(statements: Iterable[Statement]) -> dict[str, list[Statement]]:
+    groups: dict[str, list[Statement]] = {}
+    for s in statements:
+        groups.setdefault(s.property, []).append(s)
+    return groups
+
+
+def snapshot_day(entity: Entity) -> datetime.date | None:
+    """The day of an entity's document (its ``modified`` time), ``None`` when the document has none."""
+    return datetime.date.fromisoformat(entity.modified[:10]) if entity.modified else None
+
+
+def begins_after(entity: Entity, cutoff: datetime.date) -> bool:
+    """Whether the entity was born / founded after ``cutoff`` (then it did not exist at the cut-off)."""
+    for s in truthy(entity.statements):
+        if s.property in BEGINNING and s.value_type == "time" and s.value not in SPECIAL_VALUES:
+            try:
+                if WikidataTime(s.value, 11).start() > cutoff:
+                    return True
+            except ValueError:
+                continue
+    return False
+
+
+def cutoff_facts(entity: Entity, cutoff: datetime.date, properties: Iterable[str] | None = None) -> list[FactState]:
+    """States of every fact of one snapshot entity relative to ``cutoff`` (its snapshot day is "now").
+
+    Raises ``ValueError`` for an entity without a ``modified`` day (the builder skips and counts those first).
+    """
+    day = snapshot_day(entity)
+    if day is None:
+        raise ValueError(f"entity {entity.id} has no modified date")
+    wanted = set(properties) if properties is not None else None
+    new = begins_after(entity, cutoff)
+    return [
+        judge_fact(entity.id, prop, group, group, cutoff, day, new)
+        for prop, group in group_by_property(entity.statements).items()
+        if (wanted is None or prop in wanted) and truthy(group)
+    ]
 
 
 def _intervals(statements: Iterable[Statement], value: str) -> set[tuple[str | None, str | None, str | None]]:
@@ -164,9 +240,10 @@ def _intervals(statements: Iterable[Statement], value: str) -> set[tuple[str | N
 
 
 def diff_statements(subject: str, prop: str, old: Sequence[Statement], new: Sequence[Statement]) -> list[Change]:
-    """The changes of one fact between an old and a new snapshot (see the module docstring)."""
+    """Every change of one fact's non-deprecated statements between an old and a new snapshot."""
     old_pool, new_pool = truthy(old), truthy(new)
-    old_values, new_values = unique_values(old_pool), unique_values(new_pool)
+    old_values = list(dict.fromkeys(s.value for s in old_pool))
+    new_values = list(dict.fromkeys(s.value for s in new_pool))
     types = {s.value: s.value_type for s in (*old_pool, *new_pool)}
     changes: list[Change] = []
 
@@ -194,87 +271,45 @@ def diff_statements(subject: str, prop: str, old: Sequence[Statement], new: Sequ
 
 
 def diff_facts(
-    old: Entity | None, new: Entity, properties: Iterable[str] | None = None
+    old: Entity | None, new: Entity, cutoff: datetime.date | None = None, properties: Iterable[str] | None = None
 ) -> tuple[list[FactState], list[Change]]:
-    """States of every fact of ``new`` (compared with ``old``; ``None`` = a new entity) and every change.
+    """States of every fact of ``new`` against the older snapshot ``old`` and every change between them.
 
-    Returns the fact states (pairs with no value left in ``new`` are omitted: they are *removed*) and all changes,
-    including those of removed pairs.
+    ``cutoff`` defaults to the old snapshot's day. ``old=None`` (the older snapshot lacks the subject): the states
+    come from ``new``'s time qualifiers. Pairs without a value left in ``new`` get no state (they are *removed*).
     """
+    day = snapshot_day(new)
+    if day is None:
+        raise ValueError(f"entity {new.id} has no modified date")
+    if cutoff is None:
+        cutoff = (snapshot_day(old) if old is not None else None) or day
+    if old is None:
+        return cutoff_facts(new, cutoff, properties), []
     wanted = set(properties) if properties is not None else None
-    old_by = group_by_property(old.statements if old is not None else ())
-    new_by = group_by_property(new.statements)
+    old_by, new_by = group_by_property(old.statements), group_by_property(new.statements)
     facts: list[FactState] = []
     changes: list[Change] = []
+    new_subject = begins_after(new, cutoff)
     for prop in dict.fromkeys([*new_by, *old_by]):
         if wanted is not None and prop not in wanted:
             continue
         before, after = truthy(old_by.get(prop, ())), truthy(new_by.get(prop, ()))
         fact_changes = diff_statements(new.id, prop, before, after)
         changes.extend(fact_changes)
-        if not after:
-            continue
-        if not before:
-            state = "uncharted"
-        elif any(c.kind in EVOLVING for c in fact_changes):
-            state = "evolved"
-        else:
-            state = "stable"
-        facts.append(
-            FactState(
-                subject=new.id,
-                property=prop,
-                state=state,
-                statements=tuple(after),
-                cutoff_values=tuple(unique_values(current_statements(before))),
-                current_values=tuple(unique_values(current_statements(after))),
-                changes=tuple(fact_changes),
-            )
-        )
+        if after:
+            facts.append(judge_fact(new.id, prop, before or None, after, cutoff, day, new_subject,
+                                    tuple(fact_changes)))
     return facts, changes
 
 
-#: properties whose date says when an entity began to exist: date of birth, inception
-BEGINNING = ("P569", "P571")
-
-
-def begins_after(entity: Entity, cutoff: datetime.date) -> bool:
-    """Whether the entity was born / founded after ``cutoff`` (then every fact of it is new)."""
-    for s in truthy(entity.statements):
-        if s.property in BEGINNING and s.value_type == "time":
-            try:
-                if WikidataTime(s.value, 11).start() > cutoff:
-                    return True
-            except ValueError:
-                continue
-    return False
-
-
-def cutoff_facts(entity: Entity, cutoff: datetime.date, properties: Iterable[str] | None = None) -> list[FactState]:
-    """States of every fact of one snapshot entity relative to ``cutoff``.
-
-    An entity born or founded after the cut-off (P569 / P571) is new: all its facts are uncharted.
-    """
-    wanted = set(properties) if properties is not None else None
-    facts = [
-        state_at_cutoff(group, cutoff)
-        for prop, group in group_by_property(entity.statements).items()
-        if (wanted is None or prop in wanted) and truthy(group)
-    ]
-    if begins_after(entity, cutoff):
-        facts = [dataclasses.replace(f, state="uncharted", cutoff_values=()) for f in facts]
-    return facts
-
-
-def group_by_property(statements: Iterable[Statement]) -> dict[str, list[Statement]]:
-    groups: dict[str, list[Statement]] = {}
-    for s in statements:
-        groups.setdefault(s.property, []).append(s)
-    return groups
-
-
 def combine_states(states: Iterable[str]) -> str:
-    """The state of a multi-hop chain: uncharted if any hop is, else evolved if any hop is, else stable."""
+    """The state of a multi-hop chain from its hops' states, as the EvoWiki paper composes them (arXiv:2412.13582,
+    section 3): uncharted if any hop is uncharted, else evolved if any hop evolved, else stable.
+
+    Example:
+        >>> combine_states(["stable", "evolved"]), combine_states(["evolved", "uncharted"])
+        ('evolved', 'uncharted')
+    """
     states = list(states)
     for state in ("uncharted", "evolved"):
         if state in states:
@@ -291,29 +326,23 @@ def entity_fingerprint(entity: Entity) -> str:
     return digest.hexdigest()[:16]
 
 
-def parse_date(text: str, what: str = "date") -> datetime.date:
-    """``YYYY-MM-DD`` -> date, with an error that names the bad value."""
-    from knowbench.errors import ConfigError
-
-    try:
-        return datetime.date.fromisoformat(str(text))
-    except ValueError:
-        raise ConfigError(f"{what} must be YYYY-MM-DD, got {what}={text!r}") from None
-
-
 @dataclass
 class Snapshot:
-    """The entities of one Wikidata snapshot (latest document per id) and the labels of everything they point to.
+    """The entities of one Wikidata snapshot (the newest document per id) and the labels of what they point to.
+
+    ``duplicates`` counts the older documents of an entity that the newest replaced.
 
     Example:
         >>> fact = Statement("Q1", "P31", "Q5", "wikibase-item", "normal", None, None, None, "Q1$a")
-        >>> snap = Snapshot.from_entities([Entity("Q1", "one", None, (), 2, None, "2024-01-01T00:00:00Z", (fact,))])
-        >>> snap.date, snap.label("Q1"), [e.id for e in snap.subjects()]
-        (datetime.date(2024, 1, 1), 'one', ['Q1'])
+        >>> old = Entity("Q1", "one", None, (), 2, None, "2023-01-01T00:00:00Z", (fact,))
+        >>> snap = Snapshot.from_entities([Entity("Q1", "one", None, (), 2, None, "2024-01-01T00:00:00Z", (fact,)), old])
+        >>> snap.date, snap.label("Q1"), [e.id for e in snap.subjects()], snap.duplicates
+        (datetime.date(2024, 1, 1), 'one', ['Q1'], 1)
     """
 
     entities: dict[str, Entity]
     labels: object  # a LabelStore (``get``/``aliases``)
+    duplicates: int = 0
 
     @classmethod
     def from_entities(cls, entities: Iterable[Entity], labels: object | None = None) -> Snapshot:
@@ -321,22 +350,25 @@ class Snapshot:
 
         store = labels if labels is not None else LabelStore()
         chosen: dict[str, Entity] = {}
+        duplicates = 0
         for entity in entities:
             if entity.label is not None:
                 store.add(entity.id, entity.label, entity.aliases)  # type: ignore[attr-defined]
             held = chosen.get(entity.id)
+            if held is not None:
+                duplicates += 1
             if held is None or (entity.modified or "") >= (held.modified or ""):
                 chosen[entity.id] = entity
         for entity in chosen.values():  # the newest document of an entity names it
             if entity.label is not None:
                 store.add(entity.id, entity.label, entity.aliases)  # type: ignore[attr-defined]
-        return cls(chosen, store)
+        return cls(chosen, store, duplicates)
 
     @classmethod
     def read(cls, paths: Sequence[object], language: str = "en", labels: object | None = None) -> Snapshot:
         from knowbench.datasets_src.evowiki.wikidata import iter_entities
 
-        return cls.from_entities(iter_entities(list(paths), language=language), labels)
+        return cls.from_entities(iter_entities(list(paths), language=language, special_values=True), labels)
 
     def label(self, entity_id: str) -> str | None:
         return self.labels.get(entity_id)  # type: ignore[attr-defined]
@@ -350,12 +382,10 @@ class Snapshot:
 
     @property
     def dates(self) -> list[datetime.date]:
-        return sorted(
-            datetime.date.fromisoformat(e.modified[:10]) for e in self.subjects() if e.modified
-        )
+        return sorted(d for e in self.subjects() if (d := snapshot_day(e)) is not None)
 
     @property
     def date(self) -> datetime.date | None:
-        """The snapshot's date: the newest ``modified`` time among its subjects."""
+        """The snapshot's date: the newest ``modified`` day among its subjects."""
         dates = self.dates
         return dates[-1] if dates else None

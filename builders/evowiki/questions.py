@@ -1,132 +1,94 @@
-"""EvoWiki questions: templates per Wikidata property, single-hop questions and 2-3 hop chains.
+"""EvoWiki questions: single-hop questions and 2-3 hop chains built from judged facts, under the chain rules.
 
-Templates were written for this project. Each property has a question (``{s}`` = the subject) and, when its
-value is one well-defined entity, a noun phrase that lets a chain ask about it ("the spouse of {s}"): a
-multi-hop question nests the phrases, e.g. P27 then P6 gives "Who is the head of government of the country of
-citizenship of Alina Kabaeva?". A hop can only be a bridge when its fact has exactly one value in force now (the
-phrase would be ambiguous otherwise), that value has not ended (no former spouse), and it is an entity of the
-snapshot with a label.
+A multi-hop question nests the template phrases ("Who is the head of government of the country of citizenship of
+Alina Kabaeva?"). A hop is a *bridge* only when its fact has exactly one value in force now, that value is an
+entity of the snapshot with a label and judged facts, and it is neither ``novalue`` nor ``somevalue``. A chain's
+state comes from its hops' states (:func:`~knowbench.builders.evowiki.facts.combine_states`).
+
+Rules, each with the reason a chain is dropped under (:data:`DROP_REASONS`; counted, never silent):
+
+* no entity twice: the answer may not be an entity already on the path (``entity_twice``);
+* no reducible chain: a chain whose final property and answer set equal those of a chain of the same subject with
+  as many or fewer hops is dropped (``reducible_chain``; e.g. "the father of the sibling of X" when "the father of
+  X" has the same answer);
+* no answer equal to a label on its own path (``answer_is_path_label``: "Who is the father of Vladimir Putin?" ->
+  "Vladimir Putin"); an alias that is the label of an entity of the chain, or of any other entity of the inputs
+  ("Vladimir Putin", an alias of Vladimir Putin Jr.), is not an accepted answer;
+* question texts are unique: subjects that share a label are named with their description ("Vladimir Putin
+  (president of Russia)"); when that does not tell them apart their questions are dropped (counted per subject);
+* an evolved chain must change its answer: its answer set at the cut-off, found by following the hops' cut-off
+  values, must differ from the latest one (``evolved_unchanged``; ``evolved_cutoff_unknown`` when a cut-off
+  bridge is not one entity of the snapshot);
+* special values: ``novalue`` answers "none" where the template reads well (``novalue_unreadable`` otherwise);
+  ``somevalue`` is never an answer (``unknown_value`` when nothing else is in force).
 
 Example:
-    >>> TEMPLATES["P6"].ask("France")
-    'Who is the head of government of France?'
-    >>> TEMPLATES["P6"].ask(TEMPLATES["P27"].phrase_of("Alina Kabaeva"))
-    'Who is the head of government of the country of citizenship of Alina Kabaeva?'
+    >>> sorted(DROP_REASONS)[:3]
+    ['answer_is_path_label', 'capped', 'entity_twice']
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from knowbench.builders.evowiki.facts import FactState, Snapshot, combine_states, statement_date
+from knowbench.builders.evowiki.facts import (
+    NOVALUE,
+    SOMEVALUE,
+    SPECIAL_VALUES,
+    FactState,
+    Snapshot,
+    combine_states,
+    statement_date,
+)
+from knowbench.builders.evowiki.templates import TEMPLATES
 
-
-@dataclass(frozen=True)
-class Template:
-    """How to ask for one property (``question``) and how to refer to its value inside a chain (``phrase``)."""
-
-    property: str
-    label: str
-    question: str
-    phrase: str | None = None
-    value_kind: str = "item"  # "item" (answer is an entity) or "quantity" (answer is a number)
-
-    def ask(self, subject: str) -> str:
-        return self.question.format(s=subject)
-
-    def phrase_of(self, subject: str) -> str:
-        if self.phrase is None:
-            raise ValueError(f"{self.property} cannot be a bridge in a chain")
-        return self.phrase.format(s=subject)
-
-
-_T = Template
-TEMPLATES: dict[str, Template] = {
-    t.property: t
-    for t in [
-        _T("P39", "position held", "Which position does {s} hold?"),
-        _T("P6", "head of government", "Who is the head of government of {s}?", "the head of government of {s}"),
-        _T("P35", "head of state", "Who is the head of state of {s}?", "the head of state of {s}"),
-        _T("P108", "employer", "Which organisation does {s} work for?", "the employer of {s}"),
-        _T("P54", "member of sports team", "Which sports team does {s} play for?", "the sports team of {s}"),
-        _T("P26", "spouse", "Who is {s} married to?", "the spouse of {s}"),
-        _T("P551", "residence", "Where does {s} live?", "the place of residence of {s}"),
-        _T("P1082", "population", "What is the population of {s}?", None, "quantity"),
-        _T("P69", "educated at", "Where was {s} educated?", "the school where {s} studied"),
-        _T("P102", "member of political party", "Which political party is {s} a member of?",
-           "the political party of {s}"),
-        _T("P27", "country of citizenship", "Which country is {s} a citizen of?", "the country of citizenship of {s}"),
-        _T("P17", "country", "In which country is {s}?", "the country of {s}"),
-        _T("P131", "located in the administrative territorial entity", "In which administrative area is {s}?",
-           "the administrative area containing {s}"),
-        _T("P36", "capital", "What is the capital of {s}?", "the capital of {s}"),
-        _T("P19", "place of birth", "Where was {s} born?", "the birthplace of {s}"),
-        _T("P20", "place of death", "Where did {s} die?", "the place where {s} died"),
-        _T("P22", "father", "Who is the father of {s}?", "the father of {s}"),
-        _T("P25", "mother", "Who is the mother of {s}?", "the mother of {s}"),
-        _T("P40", "child", "Who is a child of {s}?", "the child of {s}"),
-        _T("P3373", "sibling", "Who is a sibling of {s}?", "the sibling of {s}"),
-        _T("P1038", "relative", "Who is a relative of {s}?", "the relative of {s}"),
-        _T("P106", "occupation", "What is the occupation of {s}?"),
-        _T("P166", "award received", "Which award has {s} received?"),
-        _T("P463", "member of", "Which organisation is {s} a member of?", "the organisation {s} belongs to"),
-        _T("P3602", "candidacy in election", "In which election was {s} a candidate?"),
-        _T("P1344", "participant in", "Which event did {s} take part in?"),
-        _T("P1595", "charge", "What has {s} been charged with?"),
-        _T("P1050", "medical condition", "Which medical condition does {s} have?"),
-        _T("P488", "chairperson", "Who chairs {s}?", "the chairperson of {s}"),
-        _T("P169", "chief executive officer", "Who is the chief executive officer of {s}?", "the chief executive of {s}"),
-        _T("P159", "headquarters location", "Where is {s} headquartered?", "the headquarters city of {s}"),
-        _T("P286", "head coach", "Who coaches {s}?", "the head coach of {s}"),
-        _T("P1037", "director / manager", "Who directs {s}?", "the director of {s}"),
-        _T("P112", "founded by", "Who founded {s}?", "the founder of {s}"),
-        _T("P37", "official language", "What is an official language of {s}?"),
-        _T("P38", "currency", "What is the currency of {s}?", "the currency of {s}"),
-        _T("P30", "continent", "On which continent is {s}?", "the continent of {s}"),
-        _T("P361", "part of", "What is {s} part of?", "the whole that {s} is part of"),
-        _T("P150", "contains the administrative territorial entity", "Which administrative area lies within {s}?"),
-        _T("P47", "shares border with", "Which place shares a border with {s}?"),
-        _T("P190", "twinned administrative body", "Which place is twinned with {s}?"),
-        _T("P937", "work location", "Where does {s} work?", "the work location of {s}"),
-        _T("P800", "notable work", "What is a notable work of {s}?"),
-        _T("P136", "genre", "Which genre is {s} associated with?"),
-        _T("P264", "record label", "Which record label is {s} signed to?", "the record label of {s}"),
-        _T("P527", "has part", "Who or what is part of {s}?"),
-        _T("P1412", "languages spoken, written or signed", "Which language does {s} speak?"),
-        _T("P140", "religion or worldview", "What is the religion of {s}?", "the religion of {s}"),
-        _T("P172", "ethnic group", "Which ethnic group does {s} belong to?"),
-        _T("P1366", "replaced by", "What replaced {s}?", "the successor of {s}"),
-        _T("P1365", "replaces", "What did {s} replace?", "the predecessor of {s}"),
-    ]
+#: why a chain got no row (the card lists each with its count)
+DROP_REASONS = {
+    "nothing_in_force": "no value of the final fact is in force now (a former spouse, a past office)",
+    "unknown_value": "the only value in force is somevalue (unknown)",
+    "entity_twice": "the answer is an entity already on the chain",
+    "reducible_chain": "a chain of the same subject with as many or fewer hops has the same final property and answer",
+    "unlabelled_answer": "no value in force has a label in the inputs",
+    "novalue_unreadable": "the answer is novalue and 'none' does not read well for this template",
+    "answer_is_path_label": "an answer's label equals the label of an entity on the chain",
+    "evolved_unchanged": "an evolved hop, but the chain's answer at the cut-off equals the latest one",
+    "evolved_cutoff_unknown": "an evolved hop whose value at the cut-off is not one entity of the snapshot",
+    "capped": "more chains of this subject and hop count than max_chains_per_subject",
 }
 
 
 @dataclass(frozen=True)
 class Hop:
-    """One step of a chain: the entity asked about, the property, and that fact's state and values."""
+    """One step of a chain: the entity asked about and that entity's judged fact."""
 
     entity: str
     fact: FactState
 
 
 @dataclass
-class QuestionStats:
-    """What question generation skipped, for the card (nothing is dropped silently)."""
+class QuestionContext:
+    """What question generation reads: the snapshot, the judged facts, and the name of each subject."""
 
-    unlabelled_values: int = 0  # (subject, property, value) facts whose value has no label
-    unlabelled_answers: int = 0  # facts with no question because no value in force has a label
-    unlabelled_subjects: int = 0  # subjects without a label (no question can name them)
-    unsupported_facts: int = 0  # facts of properties without a template
-    capped_chains: int = 0  # chains left out by max_chains_per_subject
-    removed_facts: int = 0  # (two snapshots) pairs whose values were all removed
-    ended_facts: int = 0  # facts whose every value has an end time (nothing holds now): no question
-    by_property: dict[str, int] = field(default_factory=dict)
+    snapshot: Snapshot
+    facts: dict[str, dict[str, FactState]]
+    cutoff: str
+    names: dict[str, str]  # subject id -> its name in questions ("the" where needed, disambiguated)
+    max_hops: int = 3
+    max_chains_per_subject: int = 20
+    #: folded label -> the ids of the entities bearing it (an alias that is another entity's label is no answer)
+    label_owners: dict[str, set[str]] | None = None
 
 
-def _display(snapshot: Snapshot, value: str, value_type: str) -> tuple[str | None, tuple[str, ...]]:
+def display(snapshot: Snapshot, value: str, value_type: str) -> tuple[str | None, tuple[str, ...]]:
+    """(label, aliases) of a value: entity labels, numbers as written (and with thousands separators), "none"."""
+    if value == NOVALUE:
+        return "none", ()
+    if value == SOMEVALUE:
+        return None, ()
     if value_type.startswith("wikibase-"):
         return snapshot.label(value), snapshot.aliases(value)
     if value_type == "quantity":
@@ -144,19 +106,13 @@ def all_answers(snapshot: Snapshot, fact: FactState) -> list[dict[str, Any]]:
     current = set(fact.current_values)
     rows = []
     for s in fact.statements:
-        label, aliases = _display(snapshot, s.value, s.value_type)
-        rows.append(
-            {
-                "value": s.value,
-                "label": label,
-                "aliases": list(aliases),
-                "start": s.start.iso() if s.start else None,
-                "end": s.end.iso() if s.end else None,
-                "point_in_time": s.point_in_time.iso() if s.point_in_time else None,
-                "rank": s.rank,
-                "current": s.value in current,
-            }
-        )
+        label, aliases = display(snapshot, s.value, s.value_type)
+        rows.append({
+            "value": s.value, "label": label, "aliases": list(aliases),
+            "start": s.start.iso() if s.start else None, "end": s.end.iso() if s.end else None,
+            "point_in_time": s.point_in_time.iso() if s.point_in_time else None, "rank": s.rank,
+            "current": s.value in current,
+        })
     rows.sort(key=lambda r: (r["start"] or r["point_in_time"] or "", r["value"]))
     return rows
 
@@ -166,120 +122,149 @@ def question_id(hops: list[Hop]) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
-def _bridge(snapshot: Snapshot, facts: dict[str, dict[str, FactState]], fact: FactState) -> str | None:
+def _bridge(ctx: QuestionContext, fact: FactState) -> str | None:
     template = TEMPLATES.get(fact.property)
     if template is None or template.phrase is None or len(fact.current_values) != 1:
         return None
     value = fact.current_values[0]
-    if all(s.end is not None for s in fact.statements if s.value == value):
-        return None  # a value that ended (a former spouse) is no bridge
-    if value not in facts or snapshot.label(value) is None:
+    if value in SPECIAL_VALUES or value not in ctx.facts or ctx.snapshot.label(value) is None:
         return None
     return value
 
 
-def _chains(
-    snapshot: Snapshot, facts: dict[str, dict[str, FactState]], subject: str, max_hops: int
-) -> Iterator[list[Hop]]:
-    """Every chain of 1..max_hops facts from ``subject`` (bridges as in the module docstring), no entity twice."""
+def _chains(ctx: QuestionContext, subject: str) -> list[list[Hop]]:
+    """Every chain of 1..max_hops facts with templates from ``subject``, shortest first (bridges: module docstring)."""
+    found: list[list[Hop]] = []
 
-    def walk(entity: str, path: list[Hop], seen: set[str]) -> Iterator[list[Hop]]:
-        for prop, fact in facts.get(entity, {}).items():
+    def walk(entity: str, path: list[Hop], seen: set[str]) -> None:
+        for prop, fact in ctx.facts.get(entity, {}).items():
             if prop not in TEMPLATES:
                 continue
             chain = [*path, Hop(entity, fact)]
-            if any(v in seen for v in fact.current_values):
-                continue  # the answer would be an entity already named in the chain
-            yield chain
-            if len(chain) < max_hops:
-                nxt = _bridge(snapshot, facts, fact)
+            found.append(chain)
+            if len(chain) < ctx.max_hops:
+                nxt = _bridge(ctx, fact)
                 if nxt is not None and nxt not in seen:
-                    yield from walk(nxt, chain, seen | {nxt})
+                    walk(nxt, chain, seen | {nxt})
 
-    yield from walk(subject, [], {subject})
+    walk(subject, [], {subject})
+    return sorted(found, key=len)
 
 
-def make_questions(
-    snapshot: Snapshot,
-    facts: dict[str, dict[str, FactState]],
-    cutoff: str,
-    max_hops: int = 3,
-    max_chains_per_subject: int = 20,
-    stats: QuestionStats | None = None,
-) -> Iterator[dict[str, Any]]:
-    """Question rows (without retrieval fields) for every subject of ``facts`` (subject -> property -> fact)."""
-    stats = stats if stats is not None else QuestionStats()
-    for subject, by_prop in sorted(facts.items()):
-        for fact in by_prop.values():
-            if fact.property not in TEMPLATES:
-                stats.unsupported_facts += 1
-                continue
-            stats.unlabelled_values += sum(
-                1 for v in dict.fromkeys(s.value for s in fact.statements)
-                if _display(snapshot, v, fact.statements[0].value_type)[0] is None
-            )
-        name = snapshot.label(subject)
-        if name is None:
-            stats.unlabelled_subjects += 1
+def _cutoff_answers(ctx: QuestionContext, chain: list[Hop]) -> tuple[str, ...] | None:
+    """The chain's answer set at the cut-off, following each hop's cut-off value (``None``: not one entity)."""
+    entity = chain[0].entity
+    for index, hop in enumerate(chain):
+        fact = ctx.facts.get(entity, {}).get(hop.fact.property)
+        if fact is None:
+            return None
+        if index == len(chain) - 1:
+            return fact.cutoff_values
+        if len(fact.cutoff_values) != 1 or fact.cutoff_values[0] in SPECIAL_VALUES:
+            return None
+        entity = fact.cutoff_values[0]
+    return None
+
+
+def _fold(text: str | None) -> str:
+    return " ".join((text or "").casefold().split())
+
+
+def subject_rows(ctx: QuestionContext, subject: str, state: str | None, drops: Counter[str]) -> Iterator[dict[str, Any]]:
+    """The question rows of one subject (only those of ``state`` unless ``None``); drops of that state counted."""
+    name = ctx.names.get(subject)
+    if name is None:
+        return
+    finals: set[tuple[str, frozenset[str]]] = set()
+    per_hops: Counter[int] = Counter()
+    for chain in _chains(ctx, subject):
+        chain_state = combine_states(h.fact.state for h in chain)
+        mine = state is None or chain_state == state
+        row, reason = _row(ctx, chain, name, chain_state, finals)
+        if row is not None and per_hops[len(chain)] >= ctx.max_chains_per_subject:
+            row, reason = None, "capped"
+        if row is None:
+            if mine and reason is not None:
+                drops[reason] += 1
             continue
-        per_hops: dict[int, int] = {}
-        for chain in _chains(snapshot, facts, subject, max_hops):
-            row = _row(snapshot, chain, name, cutoff, stats)
-            if row is None:
-                continue
-            hops = len(chain)
-            if hops > 1 and per_hops.get(hops, 0) >= max_chains_per_subject:
-                stats.capped_chains += 1
-                continue
-            per_hops[hops] = per_hops.get(hops, 0) + 1
-            stats.by_property[row["property"]] = stats.by_property.get(row["property"], 0) + 1
+        per_hops[len(chain)] += 1
+        if mine:
             yield row
 
 
-def _row(snapshot: Snapshot, chain: list[Hop], name: str, cutoff: str, stats: QuestionStats) -> dict[str, Any] | None:
-    last = chain[-1].fact
-    if all(s.end is not None for s in last.statements if s.value in last.current_values):
-        if len(chain) == 1:
-            stats.ended_facts += 1
-        return None  # every value has ended (a former spouse, a past office): nothing holds now
+def _row(
+    ctx: QuestionContext, chain: list[Hop], name: str, state: str, finals: set[tuple[str, frozenset[str]]]
+) -> tuple[dict[str, Any] | None, str | None]:
+    snapshot, last = ctx.snapshot, chain[-1].fact
+    template = TEMPLATES[last.property]
+    current = [v for v in last.current_values if v != SOMEVALUE]
+    if not last.current_values:
+        return None, "nothing_in_force"
+    if not current:
+        return None, "unknown_value"
+    path = [h.entity for h in chain]
+    if any(v in path for v in current):
+        return None, "entity_twice"
+    final = (last.property, frozenset(current))
+    if final in finals:
+        return None, "reducible_chain"
+    finals.add(final)
     value_type = last.statements[0].value_type
-    answers = [(v, *_display(snapshot, v, value_type)) for v in last.current_values]
+    answers = [(v, *display(snapshot, v, value_type)) for v in current]
     labelled = [(v, label, aliases) for v, label, aliases in answers if label is not None]
     if not labelled:
-        if len(chain) == 1:
-            stats.unlabelled_answers += 1
-        return None
+        return None, "unlabelled_answer"
+    if current == [NOVALUE] and not template.none_reads:
+        return None, "novalue_unreadable"
+    path_labels = [snapshot.label(e) or "" for e in path]
+    folded = {_fold(label) for label in path_labels}
+    if any(_fold(label) in folded for _, label, _ in labelled):
+        return None, "answer_is_path_label"
+    cutoff_values = last.cutoff_values
+    if state == "evolved":
+        walked = _cutoff_answers(ctx, chain)
+        if walked is None:
+            return None, "evolved_cutoff_unknown"
+        if set(walked) == set(last.current_values):
+            return None, "evolved_unchanged"
+        cutoff_values = walked
+    elif state == "uncharted":
+        cutoff_values = ()
     subject_text = name
     for hop in chain[:-1]:
         subject_text = TEMPLATES[hop.fact.property].phrase_of(subject_text)
-    question = TEMPLATES[last.property].ask(subject_text)
     answer_value, answer_label, _ = labelled[0]
-    accepted = list(dict.fromkeys(x for _, label, aliases in labelled for x in (label, *aliases)))
-    cutoff_labels = [
-        label for v in last.cutoff_values if (label := _display(snapshot, v, value_type)[0]) is not None
+    owners = ctx.label_owners or {}
+    accepted = [label for _, label, _ in labelled] + [
+        alias for value, _, aliases in labelled for alias in aliases
+        if _fold(alias) not in folded and not owners.get(_fold(alias), set()) - {value}
     ]
-    subject = snapshot.entities[chain[0].entity]
     latest = next(s for s in last.statements if s.value == answer_value)
     since = statement_date(latest)
+    subject = snapshot.entities[chain[0].entity]
     return {
         "id": question_id(chain),
-        "question": question,
+        "question": template.ask(subject_text),
         "answer": answer_label,
         "answer_id": answer_value,
-        "answer_aliases": accepted,
+        "answer_ids": list(current),
+        "answer_aliases": list(dict.fromkeys(accepted)),
         "answer_since": since.iso() if since else None,
         "all_answers": all_answers(snapshot, last),
-        "cutoff_answers": cutoff_labels,
-        "state": combine_states(h.fact.state for h in chain),
+        "cutoff_answers": [lab for v in cutoff_values if (lab := display(snapshot, v, value_type)[0]) is not None],
+        "cutoff_answer_ids": list(cutoff_values),
+        "state": state,
         "hop_states": [h.fact.state for h in chain],
         "hops": len(chain),
         "subject_id": subject.id,
-        "subject_label": name,
+        "subject_label": snapshot.label(subject.id),
         "property": last.property,
-        "property_label": TEMPLATES[last.property].label,
-        "path_entities": [h.entity for h in chain],
+        "property_label": template.label,
+        "path_entities": path,
+        "path_labels": path_labels,
         "path_properties": [h.fact.property for h in chain],
+        "snapshot_dates": [h.fact.snapshot.isoformat() if h.fact.snapshot else None for h in chain],
         "popularity": subject.sitelinks,
-        "cutoff": cutoff,
+        "cutoff": ctx.cutoff,
         "changes": [f"{c.kind}:{c.value}" for c in last.changes],
-    }
+    }, None

@@ -31,8 +31,8 @@ RETRIEVERS: Registry[type[Retriever]] = Registry("retriever")
 
 
 @dataclass(frozen=True)
-class Passage:
-    """One retrievable passage."""
+class RetrievalPassage:
+    """One passage of the corpus config, as the retrievers index it."""
 
     id: str
     title: str
@@ -152,8 +152,9 @@ def _passage_id(prefix: str, *parts: str) -> str:
     return f"{prefix}:" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
 
 
-def fact_passages(snapshot: Any, facts: dict[str, dict[str, Any]], templates: dict[str, Any]) -> Iterator[Passage]:
-    """One passage per (entity, supported property) of the snapshot, naming every value with its dates."""
+def fact_passages(snapshot: Any, facts: dict[str, dict[str, Any]], templates: dict[str, Any]) -> Iterator[RetrievalPassage]:
+    """One passage per (entity, supported property) of the snapshot, naming every value with its dates
+    (``novalue`` as "none"; ``somevalue`` left out)."""
     for subject, by_prop in sorted(facts.items()):
         name = snapshot.label(subject)
         if name is None:
@@ -164,7 +165,10 @@ def fact_passages(snapshot: Any, facts: dict[str, dict[str, Any]], templates: di
                 continue
             parts = []
             for s in fact.statements:
-                label = snapshot.label(s.value) if s.value_type.startswith("wikibase-") else s.value
+                if s.value == "somevalue":
+                    continue
+                label = "none" if s.value == "novalue" else (
+                    snapshot.label(s.value) if s.value_type.startswith("wikibase-") else s.value)
                 if label is None:
                     continue
                 dates = []
@@ -179,7 +183,7 @@ def fact_passages(snapshot: Any, facts: dict[str, dict[str, Any]], templates: di
                 continue
             description = f" ({entity.description})" if entity.description else ""
             text = f"{name}{description} -- {templates[prop].label}: {'; '.join(dict.fromkeys(parts))}."
-            yield Passage(_passage_id("wd", subject, prop), name, templates[prop].label, text, "wikidata", subject,
+            yield RetrievalPassage(_passage_id("wd", subject, prop), name, templates[prop].label, text, "wikidata", subject,
                           entity.modified)
 
 
@@ -191,7 +195,7 @@ def xml_files(paths: Iterable[Path]) -> list[Path]:
     return files
 
 
-def wikipedia_passages(paths: Iterable[Path], at: datetime.date | None, words: int = 100) -> Iterator[Passage]:
+def wikipedia_passages(paths: Iterable[Path], at: datetime.date | None, words: int = 100) -> Iterator[RetrievalPassage]:
     """Passages of the revision of every article (namespace 0, no redirect) in force at ``at`` (``None``: newest)."""
     from knowbench.datasets_src.evowiki import wikipedia
 
@@ -203,18 +207,42 @@ def wikipedia_passages(paths: Iterable[Path], at: datetime.date | None, words: i
             text = wikipedia.clean_text(revision.text)
             stamp = revision.timestamp.isoformat().replace("+00:00", "Z")
             for passage in wikipedia.passages(page.title, text, max_words=words):
-                yield Passage(_passage_id("wp", page.title, str(revision.id), str(passage.index)), page.title,
+                yield RetrievalPassage(_passage_id("wp", page.title, str(revision.id), str(passage.index)), page.title,
                               passage.section, passage.text, "wikipedia", None, stamp)
 
 
-def retrieve(
-    names: Sequence[str], passages: Sequence[Passage], queries: Sequence[str], k: int, **options: Any
-) -> dict[str, list[list[str]]]:
-    """For each retriever name, the ids of the top-``k`` passages of every query."""
-    texts = [f"{p.title}. {p.section}. {p.text}" if p.section else f"{p.title}. {p.text}" for p in passages]
-    result = {}
+def passage_text(passage: RetrievalPassage) -> str:
+    """What the retrievers index: title, section and text."""
+    return f"{passage.title}. {passage.section}. {passage.text}" if passage.section else f"{passage.title}. {passage.text}"
+
+
+def build_indexes(names: Sequence[str], passages: Sequence[RetrievalPassage], **options: Any) -> dict[str, Retriever]:
+    """One indexed retriever per name (``options[name]``: its constructor arguments)."""
+    texts = [passage_text(p) for p in passages]
+    indexes = {}
     for name in names:
         retriever = RETRIEVERS.get(name)(**options.get(name, {}))
         retriever.index(texts)
-        result[name] = [[passages[i].id for i in hits] for hits in retriever.search(queries, k)]
-    return result
+        indexes[name] = retriever
+    return indexes
+
+
+def search(
+    indexes: dict[str, Retriever], passages: Sequence[RetrievalPassage], queries: Sequence[str], k: int
+) -> dict[str, list[list[str]]]:
+    """For each indexed retriever, the ids of the top-``k`` passages of every query."""
+    return {name: [[passages[i].id for i in hits] for hits in r.search(queries, k)] for name, r in indexes.items()}
+
+
+def retrieve(
+    names: Sequence[str], passages: Sequence[RetrievalPassage], queries: Sequence[str], k: int, **options: Any
+) -> dict[str, list[list[str]]]:
+    """For each retriever name, the ids of the top-``k`` passages of every query (indexes built for this call).
+
+    Example:
+        >>> ps = [RetrievalPassage("a", "Pear", "", "A pear is a fruit.", "wikipedia"),
+        ...       RetrievalPassage("b", "Oak", "", "An oak is a tree.", "wikipedia")]
+        >>> retrieve(["bm25"], ps, ["which tree"], k=2)
+        {'bm25': [['b']]}
+    """
+    return search(build_indexes(names, passages, **options), passages, queries, k)

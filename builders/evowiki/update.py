@@ -27,12 +27,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from knowbench.builders.evowiki.facts import Snapshot, entity_fingerprint, parse_date
+from knowbench.builders.evowiki.facts import Snapshot, entity_fingerprint, parse_day
 from knowbench.errors import DatasetFolderError
 
 
 @dataclass
-class UpdateReport:
+class EvoWikiUpdateReport:
     """What an update checked, fetched and rebuilt."""
 
     folder: Path
@@ -69,15 +69,14 @@ def update_folder(
     recent_changes: bool = False,
     batch_size: int = 50,
     show_progress: bool = False,
-) -> UpdateReport:
+) -> EvoWikiUpdateReport:
     """Update a built EvoWiki folder in place (see the module docstring)."""
-    from knowbench.builders import get_builder
-    from knowbench.builders.writer import build_to_folder
+    from knowbench.builders import build
     from knowbench.datasets_src.evowiki.api import WIKIDATA_API, WikidataClient
     from knowbench.datasets_src.evowiki.wikidata import parse_entity
 
     folder = Path(folder)
-    since_day = parse_date(since, "since")
+    since_day = parse_day(since, "since")
     options = read_build_options(folder)
     options.pop("reuse", None)
     options.pop("changed", None)
@@ -90,7 +89,7 @@ def update_folder(
                     if s.value_type == "wikibase-item" and s.property in TEMPLATES]
     tracked = list(dict.fromkeys(tracked))
     store_dir = Path(store) if store is not None else folder.parent / f"{folder.name}.updates"
-    report = UpdateReport(folder, None, checked=len(tracked))
+    report = EvoWikiUpdateReport(folder, None, checked=len(tracked))
     with WikidataClient(api_url or WIKIDATA_API, batch_size=batch_size) as client:
         if recent_changes:
             recent = set(client.changed_since(since_day))
@@ -101,7 +100,7 @@ def update_folder(
     report.missing = [i for i in tracked if i not in got]
     keep = []
     for doc in docs:
-        entity = parse_entity(doc, language=options.get("language", "en"))
+        entity = parse_entity(doc, language=options.get("language", "en"), special_values=True)
         if entity.modified is None or datetime.date.fromisoformat(entity.modified[:10]) < since_day:
             continue
         held = snapshot.entities.get(entity.id)
@@ -123,9 +122,8 @@ def update_folder(
 
     atomic_write_bytes(report.store_file, b"".join(orjson.dumps(d) + b"\n" for d in keep))
     options["wikidata"] = [*options["wikidata"], str(report.store_file)]
-    builder = get_builder("evowiki", **options, reuse=folder, changed=tuple(report.changed))
-    build = build_to_folder(builder, folder, show_progress=show_progress)
-    report.reused_rows = builder.reused
-    report.regenerated_rows = len(builder.questions) - builder.reused
-    del build
+    built = build("evowiki", folder, show_progress=show_progress, **options, reuse=folder,
+                  changed=tuple(report.changed))
+    report.reused_rows = built.statistics["reused"]
+    report.regenerated_rows = built.statistics["questions"] - built.statistics["reused"]
     return report

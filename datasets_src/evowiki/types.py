@@ -42,6 +42,11 @@ class WikidataTime:
     value: str
     precision: int
 
+    def __post_init__(self) -> None:
+        _, month, day = _parts(self.value)  # month/day 00 mean "unknown"; anything past the calendar is malformed
+        if month > 12 or day > 31:
+            raise ValueError(f"not a Wikidata time value: {self.value!r} (month {month}, day {day})")
+
     def _span_years(self) -> tuple[int, int]:
         year = _parts(self.value)[0]
         if self.precision >= 9:

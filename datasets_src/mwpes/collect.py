@@ -24,7 +24,6 @@ import os
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 from knowbench.backends.base import GenerationConfig, ModelBackend
@@ -32,7 +31,7 @@ from knowbench.datasets_src.mwpes.judge import judge
 from knowbench.datasets_src.mwpes.prompts import PROMPT_VERSION, build_messages
 from knowbench.datasets_src.mwpes.runs import open_run, sample_id
 from knowbench.datasets_src.mwpes.schema import DATASETS, Problem
-from knowbench.errors import ConfigError, RunStateError
+from knowbench.errors import ConfigError
 from knowbench.io import SourceInfo
 
 STRATEGIES = ("greedy", "sample")
@@ -126,19 +125,11 @@ def _record(problem: Problem, config: CollectConfig, model: str, index: int, com
 
 def check_resumable(out: str | os.PathLike[str], config: CollectConfig) -> None:
     """Before loading any model: refuse a run folder that holds a run with other settings (RunStateError)."""
-    import orjson
+    from knowbench.datasets_src.mwpes.runs import RESUMABLE_KEYS, run_kind
+    from knowbench.io import RunFolder
 
-    from knowbench.datasets_src.mwpes.runs import CONFIG_FILE, RESUMABLE_KEYS
-
-    path = Path(out) / CONFIG_FILE
-    if not path.exists():
-        return
-    recorded = orjson.loads(path.read_bytes())
-    asked = {k: v for k, v in asdict(config).items() if k not in RESUMABLE_KEYS}
-    diff = sorted(k for k, v in asked.items() if recorded.get(k) != v)
-    if diff:
-        shown = ", ".join(f"{k}: run has {recorded.get(k)!r}, asked {asked[k]!r}" for k in diff)
-        raise RunStateError(f"{out}: this folder holds another run ({shown}); use a new --out")
+    asked = {"kind": "collect", **asdict(config)}
+    RunFolder.check(out, asked, run_kind(asked), volatile=tuple(RESUMABLE_KEYS), partial=True)
 
 
 def collect(

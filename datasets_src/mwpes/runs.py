@@ -21,7 +21,7 @@ import orjson
 
 from knowbench.datasets_src.mwpes.schema import Problem
 from knowbench.errors import RunStateError, SourceFormatError
-from knowbench.io import RunLog, atomic_write_bytes, atomic_write_json, read_jsonl
+from knowbench.io import RUN_MARKER, RunFolder, RunLog, atomic_write_bytes, iter_jsonl, read_run_config
 
 CONFIG_FILE = "config.json"
 PROBLEMS_FILE = "problems.jsonl"
@@ -31,55 +31,46 @@ RUN_FORMAT = 1
 #: config keys that may differ between the first start of a run and a resume
 RESUMABLE_KEYS = frozenset({"limit", "batch_size", "created_at"})
 
+#: the judge's verdicts; ``wrong`` and ``no_answer`` samples are errors
+VERDICTS = ("correct", "wrong", "no_answer")
+#: the string fields every sample record must hold
+REQUIRED_SAMPLE_FIELDS = ("id", "problem_id", "solution", "verdict")
 #: the fields of one sample record in ``samples.jsonl``
 SAMPLE_FIELDS = (
     "id", "dataset", "problem_id", "model", "strategy", "temperature", "top_p", "sample_index", "prompt_style",
     "solution", "extracted_answer", "verdict", "judge_method", "published_label", "finish_reason",
     "completion_tokens",
+    # ingested samples only: the source's own id and its human labels where it has them
+    "source_id", "label_first_error_step", "label_error_type", "label_reason", "question_type",
 )
 
 
-def sample_id(dataset: str, problem_id: str, model: str, strategy: str, sample_index: int) -> str:
-    """The deterministic id of one sample; ``strategy`` is the run's strategy key (``greedy``, ``sample-t0.7-p0.95``)."""
+def sample_id(dataset: str, problem_id: str, model: str, strategy: str, sample_index: int | str) -> str:
+    """The deterministic id of one sample; ``strategy`` is the run's strategy key (``greedy``, ``sample-t0.7-p0.95``);
+    ingested samples may end with their content id instead of an index."""
     return f"{dataset}/{problem_id}/{model}/{strategy}/{sample_index}"
 
 
-def _identity(config: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in config.items() if k not in RESUMABLE_KEYS}
+def run_kind(config: dict[str, Any]) -> str:
+    """The kind of run folder a run config makes: ``mwpes-collect``, ``mwpes-ingest`` (``mwpes-run`` if unsaid)."""
+    return f"mwpes-{config.get('kind', 'run')}"
 
 
 def open_run(run_dir: str | os.PathLike[str], config: dict[str, Any], problems: Iterable[Problem]) -> RunLog:
-    """Start a run folder or resume it; a folder of another run raises :class:`RunStateError`.
+    """Start a run folder or resume it (:class:`knowbench.io.RunFolder`); another run's folder raises.
 
     On a fresh start ``problems.jsonl`` is written before ``config.json`` (the config marks a complete start).
     """
-    run_dir = Path(run_dir)
     config = {"format": RUN_FORMAT, **config}
-    config_path = run_dir / CONFIG_FILE
-    if config_path.exists():
-        try:
-            recorded = orjson.loads(config_path.read_bytes())
-        except orjson.JSONDecodeError as error:
-            raise RunStateError(f"{config_path}: unreadable run config ({error})") from None
-        mine, theirs = _identity(config), _identity(recorded)
-        if mine != theirs:
-            diff = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
-            shown = ", ".join(f"{k}: run has {theirs.get(k)!r}, asked {mine.get(k)!r}" for k in diff)
-            raise RunStateError(f"{run_dir}: this folder holds another run ({shown}); use a new --out")
-        if not (run_dir / PROBLEMS_FILE).exists():
-            raise RunStateError(f"{run_dir}: {PROBLEMS_FILE} is missing")
-        if {k: config.get(k) for k in RESUMABLE_KEYS - {"created_at"}} != {
-            k: recorded.get(k) for k in RESUMABLE_KEYS - {"created_at"}
-        }:
-            atomic_write_json(config_path, {**recorded, **{k: config.get(k) for k in RESUMABLE_KEYS - {"created_at"}}})
-    else:
-        if run_dir.exists() and (run_dir / SAMPLES_FILE).exists():
-            raise RunStateError(f"{run_dir}: {SAMPLES_FILE} exists without {CONFIG_FILE}; not a run folder")
-        run_dir.mkdir(parents=True, exist_ok=True)
-        data = b"".join(orjson.dumps(p.to_dict()) + b"\n" for p in problems)
-        atomic_write_bytes(run_dir / PROBLEMS_FILE, data)
-        atomic_write_json(config_path, config)
-    return RunLog(run_dir / SAMPLES_FILE)
+
+    def write_problems(folder: Path) -> None:
+        atomic_write_bytes(folder / PROBLEMS_FILE, b"".join(orjson.dumps(p.to_dict()) + b"\n" for p in problems))
+
+    run = RunFolder(run_dir, config, kind=run_kind(config), volatile=tuple(RESUMABLE_KEYS - {"created_at"}),
+                    keep_first=("created_at",), on_create=write_problems)
+    if not (run.path / PROBLEMS_FILE).exists():
+        raise RunStateError(f"{run.path}: {PROBLEMS_FILE} is missing")
+    return run.log(SAMPLES_FILE)
 
 
 @dataclass
@@ -95,36 +86,62 @@ class Run:
 def read_run(run_dir: str | os.PathLike[str]) -> Run:
     """Read a run folder (complete or not); a sample of an unknown problem raises naming the file and id."""
     run_dir = Path(run_dir)
-    config_path = run_dir / CONFIG_FILE
-    if not config_path.is_file():
-        raise RunStateError(f"{run_dir}: not a run folder (no {CONFIG_FILE})")
-    config = orjson.loads(config_path.read_bytes())
+    config = read_run_config(run_dir)
+    if config is None:
+        raise RunStateError(f"{run_dir}: no such run folder")
+    config.pop(RUN_MARKER, None)
     problems = {}
-    for record in read_jsonl(run_dir / PROBLEMS_FILE):
-        problem = Problem.from_dict(record)
+    for number, record in iter_jsonl(run_dir / PROBLEMS_FILE):
+        try:
+            problem = Problem.from_dict(record)
+        except (KeyError, TypeError, ValueError) as error:
+            raise SourceFormatError(run_dir / PROBLEMS_FILE, f"line {number}", f"not a problem record ({error!r})") from None
         problems[problem.problem_id] = problem
     samples = []
     seen = set()
     path = run_dir / SAMPLES_FILE
     if path.exists():
-        for number, record in enumerate(_complete_records(path), start=1):
-            if record.get("problem_id") not in problems:
-                raise SourceFormatError(path, f"record {number}", f"unknown problem_id {record.get('problem_id')!r}")
+        for number, record in _complete_records(path):
+            check_sample(record, path, number)
+            if record["problem_id"] not in problems:
+                raise SourceFormatError(path, f"line {number}", f"unknown problem_id {record['problem_id']!r}")
             if record["id"] in seen:
-                raise SourceFormatError(path, f"record {number}", f"sample {record['id']!r} appears twice")
+                raise SourceFormatError(path, f"line {number}", f"sample {record['id']!r} appears twice")
             seen.add(record["id"])
             samples.append(record)
     return Run(run_dir, config, problems, samples)
 
 
-def _complete_records(path: Path) -> Iterable[dict[str, Any]]:
-    """The records of a sample log, ignoring a torn (unterminated) last line of a run still going or killed."""
+def check_sample(record: dict[str, Any], path: str | os.PathLike[str], line: int) -> None:
+    """Raise :class:`SourceFormatError` naming file and line unless ``record`` is a usable sample record.
+
+    Example:
+        >>> check_sample({"id": "a", "problem_id": "p", "solution": "4", "verdict": "maybe"}, "s.jsonl", 3)
+        Traceback (most recent call last):
+        ...
+        knowbench.errors.SourceFormatError: s.jsonl: line 3: verdict must be one of correct, wrong, no_answer, got 'maybe'
+    """
+    for key in REQUIRED_SAMPLE_FIELDS:
+        if not isinstance(record.get(key), str):
+            problem = "is missing" if key not in record else f"must be a string, got {record[key]!r:.60}"
+            raise SourceFormatError(path, f"line {line}", f"field {key!r} {problem}")
+    if record["verdict"] not in VERDICTS:
+        raise SourceFormatError(
+            path, f"line {line}", f"verdict must be one of {', '.join(VERDICTS)}, got {record['verdict']!r:.60}"
+        )
+
+
+def _complete_records(path: Path) -> Iterable[tuple[int, dict[str, Any]]]:
+    """``(line, record)`` of a sample log, ignoring a torn (unterminated) last line of a run still going or killed."""
     data = path.read_bytes()
     end = data.rfind(b"\n") + 1
-    for number, line in enumerate(data[:end].splitlines(), start=1):
+    for number, line in enumerate(data[:end].split(b"\n"), start=1):
         if not line.strip():
             continue
         try:
-            yield orjson.loads(line)
+            record = orjson.loads(line)
         except orjson.JSONDecodeError as error:
             raise SourceFormatError(path, f"line {number}", f"malformed JSON ({error})") from None
+        if not isinstance(record, dict):
+            raise SourceFormatError(path, f"line {number}", f"expected a JSON object, got {type(record).__name__}")
+        yield number, record

@@ -154,9 +154,9 @@ def read_rows(path: str | os.PathLike[str]) -> list[SourceRow]:
     path = Path(path)
     if not path.is_file():
         raise SourceFormatError(path, None, "no such file")
-    rows = [validate_row(raw, path, index) for index, raw in enumerate(_parse(path))]
+    rows = [validate_row(raw, path, index) for index, raw in enumerate(_parse(path), start=1)]  # 1-based
     seen: dict[int, int] = {}
-    for index, row in enumerate(rows):
+    for index, row in enumerate(rows, start=1):
         if row.raw["id"] in seen:
             raise SourceFormatError(path, f"row {index} (id {row.raw['id']})", f"duplicate id (also row {seen[row.raw['id']]})")
         seen[row.raw["id"]] = index

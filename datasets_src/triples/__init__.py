@@ -10,10 +10,15 @@
   :func:`~.wikidata.iter_wikidata_triples`.
 
 Example:
+    >>> import json, pathlib, tempfile
     >>> from knowbench.datasets_src.triples import read_facts
-    >>> facts = read_facts("../shared/data/smi/pararel_15classes.json")  # doctest: +SKIP
-    >>> len(facts)  # doctest: +SKIP
-    12671
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "facts.json").write_text(json.dumps([{"idx": 7, "subj": "John Cage", "rel": "plays", "obj": "opera"}]))
+    >>> [(f.key, f.fact_id, f.source) for f in read_facts(folder / "facts.json")]
+    [(('John Cage', 'plays', 'opera'), '7', 'smi')]
+    >>> _ = (folder / "facts.jsonl").write_text(json.dumps({"subject": "Paris", "relation": "capital of", "object": "France"}))
+    >>> [(f.key, f.source) for f in read_facts(folder / "facts.jsonl")]
+    [(('Paris', 'capital of', 'France'), 'jsonl')]
 """
 
 from __future__ import annotations
@@ -23,18 +28,18 @@ from pathlib import Path
 
 import orjson
 
-from knowbench.datasets_src.triples.pararel import iter_trex, read_smi_facts, trex_files
+from knowbench.datasets_src.triples.pararel import iter_trex, load_templates, read_smi_facts, trex_files
 from knowbench.datasets_src.triples.types import Triple
 from knowbench.errors import SourceFormatError
-from knowbench.io import read_jsonl
+from knowbench.io import iter_jsonl
 
-__all__ = ["Triple", "iter_trex", "read_facts", "read_generic_jsonl", "read_smi_facts", "trex_files"]
+__all__ = ["Triple", "iter_trex", "load_templates", "read_facts", "read_generic_jsonl", "read_smi_facts", "trex_files"]
 
 
 def read_generic_jsonl(path: str | os.PathLike[str]) -> list[Triple]:
     """JSON lines with ``subject``, ``relation``, ``object`` (optional ``*_id``, ``*_aliases``, ``id``)."""
     facts = []
-    for number, row in enumerate(read_jsonl(path), start=1):
+    for number, row in iter_jsonl(path):
         values = [row.get(k) for k in ("subject", "relation", "object")]
         if not all(isinstance(v, str) and v for v in values):
             raise SourceFormatError(path, f"line {number}", f"needs non-empty strings subject, relation, object; got {values}")

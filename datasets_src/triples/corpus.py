@@ -6,9 +6,12 @@ lines and XML dumps are one shard per file (:func:`stream_shards` lets the paren
 documents to the workers instead).
 
 Example:
-    >>> shards = plan_shards(["corpus.jsonl"], pieces=4)  # doctest: +SKIP
-    >>> sum(1 for shard in shards for _ in iter_shard(shard))  # doctest: +SKIP
-    1000
+    >>> import json, pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "corpus.jsonl"
+    >>> _ = path.write_text("".join(json.dumps({"text": f"document {i}"}) + "\\n" for i in range(1000)))
+    >>> shards = plan_shards([path], pieces=4)
+    >>> len(shards), sum(1 for shard in shards for _ in iter_shard(shard))  # every document once
+    (4, 1000)
 """
 
 from __future__ import annotations
@@ -127,11 +130,27 @@ def iter_shard(shard: Shard, raw_wikitext: bool = False) -> Iterator[str]:
 
 def iter_dataset_texts(dataset: object, text_field: str = "text", batch_size: int = 1000) -> Iterator[str]:
     """Texts of a ``datasets.Dataset`` (column ``text_field``), read in batches."""
+    number = 0
     for batch in dataset.iter(batch_size=batch_size):  # type: ignore[attr-defined]
-        for number, text in enumerate(batch[text_field]):
+        for text in batch[text_field]:
+            number += 1
             if not isinstance(text, str):
                 raise SourceFormatError("dataset", f"row {number}", f"{text_field!r} is not a string")
             yield text
+
+
+def _line_at(path: str, offset: int) -> str:
+    """``"line N"`` (1-based) of the line starting at byte ``offset``; counted only when an error is reported."""
+    opener = gzip.open if path.endswith(".gz") else open
+    newlines, left = 0, offset
+    with opener(path, "rb") as handle:
+        while left > 0:
+            block = handle.read(min(left, 1 << 20))
+            if not block:
+                break
+            newlines += block.count(b"\n")
+            left -= len(block)
+    return f"line {newlines + 1}"
 
 
 def _iter_jsonl(shard: Shard) -> Iterator[str]:
@@ -154,10 +173,10 @@ def _iter_jsonl(shard: Shard) -> Iterator[str]:
             try:
                 record = orjson.loads(line)
             except orjson.JSONDecodeError as error:
-                raise SourceFormatError(shard.path, f"byte {where}", f"malformed JSON line ({error})") from None
+                raise SourceFormatError(shard.path, _line_at(shard.path, where), f"malformed JSON ({error})") from None
             text = record.get(shard.text_field) if isinstance(record, dict) else None
             if not isinstance(text, str):
-                raise SourceFormatError(shard.path, f"byte {where}", f"no string field {shard.text_field!r}")
+                raise SourceFormatError(shard.path, _line_at(shard.path, where), f"no string field {shard.text_field!r}")
             yield text
 
 

@@ -1,4 +1,4 @@
-"""Document co-occurrence counts of facts: N, N_s, N_o and N_so in one automaton pass per document.
+"""Document co-occurrence counts of facts: N, N_s, N_o and N_so in one matching pass per document.
 
 Two matching modes:
 
@@ -10,19 +10,13 @@ Two matching modes:
   label and aliases is.
 
 How it stays fast and exact. Every pattern starts with a space, so a match can only start at a space. Documents
-are joined per batch (``\\0`` between them, a byte no pattern contains) and matched in one pass by one of two
-matchers that give identical counts:
-
-* ``"words"`` (default, :mod:`knowbench.datasets_src.triples.wordmatch`): at every space numpy reads the next 8 bytes as one
-  64-bit word, pre-selects with hashed prefix tables and confirms by exact masked word comparisons;
-* ``"automaton"``: the same hashed prefix keys (3, 4 and 8 bytes) mark windows ``[space, space + longest
-  pattern with that prefix)``; only those windows (merged, ~10-25% of the text) go through a pyahocorasick
-  Aho-Corasick automaton whose trie is filled in an order learnt from the text's byte bigrams.
-
-Hash collisions only cost time: every real match is found, and only real matches are reported. Matches become
-distinct (document, pattern) pairs, then (document, entity) pairs; N_s and N_o are entity document counts and N_so
-a vectorised join of each document's subjects with their facts' objects. Counts of shards add up exactly
-(:meth:`RawCounts.merge`). Cite: the counting rule is the SMI paper's (arXiv 2502.04066).
+are joined per batch (``\\0`` between them, a byte no pattern contains) and matched in one vectorised pass by
+:class:`~knowbench.datasets_src.triples.wordmatch.WordMatcher`: at every space numpy reads the next 8 bytes as one
+64-bit word, pre-selects with hashed prefix tables and confirms by exact masked word comparisons. Hash collisions
+only cost time: every real match is found, and only real matches are reported. Matches become distinct (document,
+pattern) pairs, then (document, entity) pairs; N_s and N_o are entity document counts and N_so a vectorised join of
+each document's subjects with their facts' objects. Counts of shards add up exactly (:meth:`RawCounts.merge`).
+``bench/count_reference.py`` holds the plain reference counts the tests and ``bench/bench_count.py`` compare with.
 
 Example:
     >>> from knowbench.datasets_src.triples.types import Triple
@@ -34,7 +28,6 @@ Example:
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -43,21 +36,14 @@ from typing import Literal
 import numpy as np
 
 from knowbench.datasets_src.triples.types import Triple
+from knowbench.datasets_src.triples.wordmatch import PADDING, WordMatcher
 from knowbench.errors import ConfigError
 
 MatchMode = Literal["paper", "boundary"]
 MODES: tuple[MatchMode, ...] = ("paper", "boundary")
-#: ``"words"``: vectorised exact 64-bit word comparison (:mod:`knowbench.datasets_src.triples.wordmatch`, the default);
-#: ``"automaton"``: the prefix-filtered windows through pyahocorasick. Both give identical counts.
-Matcher = Literal["words", "automaton"]
-MATCHERS: tuple[Matcher, ...] = ("words", "automaton")
 
 #: bytes of text per vectorised batch
 DEFAULT_BATCH_BYTES = 4 << 20
-_TABLE_BITS = 23
-_SHIFT = np.uint64(64 - _TABLE_BITS)
-# odd 64-bit multipliers (Fibonacci hashing), one per key length so that the three key kinds do not alias
-_MULT3, _MULT4, _MULT8 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9)
 _MAX_PATTERN_BYTES = 65535
 
 # boundary mode: ASCII bytes other than letters and digits become spaces; so do these Unicode punctuation marks
@@ -137,7 +123,7 @@ class RawCounts:
 
 
 class FactIndex:
-    """Facts compiled for counting: patterns, entities, the prefix table and (lazily) the automaton.
+    """Facts compiled for counting: patterns, entities and their matcher.
 
     Entities are what N_s and N_o count: in ``"paper"`` mode one per distinct label string; in ``"boundary"``
     mode one per Wikidata id when the fact has one (else per label), matched through its label and aliases.
@@ -148,12 +134,7 @@ class FactIndex:
         (1, 2, [' Kyu ', ' O ', ' Q '])
     """
 
-    def __init__(
-        self, facts: Sequence[Triple], mode: MatchMode = "paper", ignore_case: bool = False, matcher: Matcher = "words"
-    ) -> None:
-        if matcher not in MATCHERS:
-            raise ConfigError(f"unknown matcher {matcher!r}; use one of {', '.join(MATCHERS)}")
-        self.matcher: Matcher = matcher
+    def __init__(self, facts: Sequence[Triple], mode: MatchMode = "paper", ignore_case: bool = False) -> None:
         if mode not in MODES:
             raise ConfigError(f"unknown match mode {mode!r}; use one of {', '.join(MODES)}")
         if ignore_case and mode == "paper":
@@ -209,15 +190,7 @@ class FactIndex:
         order = np.argsort(self.fact_subject, kind="stable")
         self._subject_facts = order
         self._subject_ptr = np.searchsorted(self.fact_subject[order], np.arange(self.n_entities + 1))
-        self._automaton = None
-        self._table: np.ndarray | None = None
-        self._words = None
-        if matcher == "words":
-            from knowbench.datasets_src.triples.wordmatch import WordMatcher
-
-            self._words = WordMatcher(self.pattern_bytes)
-        else:
-            self._table = self._prefix_table()
+        self._words = WordMatcher(self.pattern_bytes)
 
     # -- construction -------------------------------------------------------------------------------------------
     @property
@@ -237,58 +210,6 @@ class FactIndex:
             return b" " + _encode(name)
         normal = normalize_boundary(name, self.ignore_case)
         return normal if normal.strip() else None
-
-    def _prefix_table(self) -> np.ndarray:
-        """Hashed prefix keys (3, 4 or 8 bytes after the space) -> longest pattern length with that prefix."""
-        table = np.zeros(1 << _TABLE_BITS, np.uint16)
-        keys: dict[str, list[int]] = {"3": [], "4": [], "8": []}
-        lengths: dict[str, list[int]] = {"3": [], "4": [], "8": []}
-        for pattern in self.pattern_bytes:
-            body = pattern[1:]
-            if len(body) >= 8:
-                keys["8"].append(int.from_bytes(body[:8], "big"))
-                lengths["8"].append(len(pattern))
-            elif len(body) >= 4:
-                keys["4"].append(int.from_bytes(body[:4], "big"))
-                lengths["4"].append(len(pattern))
-            else:  # 1-3 bytes: every 3-byte key that starts with them
-                free = 3 - len(body)
-                base = int.from_bytes(body, "big") << (8 * free)
-                for suffix in range(1 << (8 * free)):
-                    keys["3"].append(base | suffix)
-                    lengths["3"].append(len(pattern))
-        for kind, mult in (("3", _MULT3), ("4", _MULT4), ("8", _MULT8)):
-            if keys[kind]:
-                slots = _hash(np.asarray(keys[kind], np.uint64), mult)
-                np.maximum.at(table, slots, np.asarray(lengths[kind], np.uint16))
-        return table
-
-    def _build_automaton(self, sample: bytes) -> None:
-        """Fill the trie in an order where, at every node, children follow the byte-bigram frequency of ``sample``."""
-        import ahocorasick
-
-        arr = np.frombuffer(sample, np.uint8).astype(np.int64)
-        bigrams = np.bincount(arr[:-1] * 256 + arr[1:], minlength=65536).reshape(256, 256) if arr.size > 1 else (
-            np.zeros((256, 256), np.int64)
-        )
-        rank = np.empty((256, 256), np.int64)
-        rank[np.arange(256)[:, None], np.argsort(-bigrams, axis=1, kind="stable")] = np.arange(256)[None, :]
-        rank_lists = rank.tolist()
-
-        def order_key(pattern: bytes) -> list[int]:
-            return [rank_lists[a][b] for a, b in itertools.pairwise(pattern)]
-
-        automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
-        pid_of = {p: i for i, p in enumerate(self.pattern_bytes)}
-        for pattern in sorted(self.pattern_bytes, key=order_key):
-            automaton.add_word(pattern.decode("latin-1"), pid_of[pattern])
-        automaton.make_automaton()
-        self._automaton = automaton
-
-    def __getstate__(self) -> dict[str, object]:  # the automaton is rebuilt where it is used
-        state = dict(self.__dict__)
-        state["_automaton"] = None
-        return state
 
     # -- counting -----------------------------------------------------------------------------------------------
     def prepare(self, text: str) -> bytes:
@@ -337,57 +258,18 @@ class FactIndex:
         return counts
 
     def _distinct_matches(self, docs: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
-        """Distinct (document, pattern) pairs of a batch, from the prefix filter and the automaton."""
+        """Distinct (document, pattern) pairs of a batch."""
         lengths = np.fromiter(map(len, docs), np.int64, len(docs))
         doc_starts = np.zeros(len(docs), np.int64)
         np.cumsum(lengths[:-1] + 1, out=doc_starts[1:])
-        joined = b"\0".join(docs) + b"\0" * 16
+        joined = b"\0".join(docs) + b"\0" * PADDING
         data = np.frombuffer(joined, np.uint8)
-        if self._words is not None:
-            positions, pattern_ids = self._words.match(data)
-            if positions.size == 0:
-                return positions, pattern_ids
-            doc_ids = np.searchsorted(doc_starts, positions, side="right") - 1
-            keys = np.unique(doc_ids * len(self.pattern_bytes) + pattern_ids)
-            return np.divmod(keys, len(self.pattern_bytes))
-        assert self._table is not None
-        spaces = np.flatnonzero(data[:-16] == 0x20)
-        if spaces.size == 0:
-            return np.empty(0, np.int64), np.empty(0, np.int64)
-        # big-endian 8-byte words starting after each space (unaligned strided view, no copy)
-        words = np.ndarray((data.size - 8,), ">u8", joined, 0, (1,))[spaces + 1].astype(np.uint64)
-        table = self._table
-        window = table[_hash(words >> np.uint64(40), _MULT3)]
-        np.maximum(window, table[_hash(words >> np.uint64(32), _MULT4)], out=window)
-        np.maximum(window, table[_hash(words, _MULT8)], out=window)
-        hits = np.flatnonzero(window)
-        if hits.size == 0:
-            return np.empty(0, np.int64), np.empty(0, np.int64)
-        starts = spaces[hits]
-        ends = np.minimum(np.maximum.accumulate(starts + window[hits]), data.size - 1)
-        breaks = np.flatnonzero(starts[1:] > ends[:-1]) + 1
-        seg_starts = starts[np.concatenate(([0], breaks))]
-        seg_ends = ends[np.concatenate((breaks - 1, [starts.size - 1]))]
-        # the windows' bytes, each segment followed by one NUL (its first byte past the end, zeroed)
-        positions = _ranges(seg_starts, seg_ends - seg_starts + 1)
-        reduced = data[positions]
-        reduced[np.cumsum(seg_ends - seg_starts + 1) - 1] = 0
-        text = reduced.tobytes().decode("latin-1")
-        if self._automaton is None:
-            self._build_automaton(reduced[: 1 << 20].tobytes())
-        assert self._automaton is not None
-        flat = np.fromiter(itertools.chain.from_iterable(self._automaton.iter(text)), np.int64)
-        if flat.size == 0:
-            return np.empty(0, np.int64), np.empty(0, np.int64)
-        positions = positions[flat[0::2]]
-        pattern_ids = flat[1::2]
+        positions, pattern_ids = self._words.match(data)
+        if positions.size == 0:
+            return positions, pattern_ids
         doc_ids = np.searchsorted(doc_starts, positions, side="right") - 1
         keys = np.unique(doc_ids * len(self.pattern_bytes) + pattern_ids)
         return np.divmod(keys, len(self.pattern_bytes))
-
-
-def _hash(keys: np.ndarray, mult: np.uint64) -> np.ndarray:
-    return ((keys * mult) >> _SHIFT).astype(np.int64)
 
 
 def _ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
@@ -412,31 +294,13 @@ def _batches(items: Iterable[bytes], batch_bytes: int) -> Iterator[list[bytes]]:
         yield batch
 
 
-def paper_scan(facts: Sequence[Triple], texts: Iterable[str]) -> list[dict[str, int]]:
-    """The paper's reference count: every fact tested against every document with ``in`` (slow; a baseline).
+def mutual_information(n_docs: np.ndarray, n_s: np.ndarray, n_o: np.ndarray, n_so: np.ndarray) -> np.ndarray:
+    """``p_so * log2(p_so / (p_s * p_o))`` per fact with ``p = count / N`` (arXiv 2502.04066); 0 where ``N_so`` is 0.
 
     Example:
-        >>> paper_scan([Triple("Paris", "capital of", "France")], ["Paris is in France.", "We love Paris in France"])
-        [{'n_docs': 2, 'n_s': 1, 'n_o': 2, 'n_so': 1}]
+        >>> mutual_information(np.array([100, 100]), np.array([10, 10]), np.array([20, 20]), np.array([5, 0])).round(4)
+        array([0.0661, 0.    ])
     """
-    pairs = [(" " + f.subject, " " + f.object) for f in facts]
-    n_s = [0] * len(pairs)
-    n_o = [0] * len(pairs)
-    n_so = [0] * len(pairs)
-    n_docs = 0
-    for text in texts:
-        n_docs += 1
-        for i, (subject, obj) in enumerate(pairs):
-            has_s = subject in text
-            has_o = obj in text
-            n_s[i] += has_s
-            n_o[i] += has_o
-            n_so[i] += has_s and has_o
-    return [{"n_docs": n_docs, "n_s": a, "n_o": b, "n_so": c} for a, b, c in zip(n_s, n_o, n_so, strict=True)]
-
-
-def mutual_information(n_docs: np.ndarray, n_s: np.ndarray, n_o: np.ndarray, n_so: np.ndarray) -> np.ndarray:
-    """``p_so * log2(p_so / (p_s * p_o))`` per fact (arXiv 2502.04066); 0 where ``N_so`` is 0."""
     n = np.asarray(n_docs, dtype=np.float64)
     ps, po, pso = (np.asarray(c, dtype=np.float64) / n for c in (n_s, n_o, n_so))
     with np.errstate(divide="ignore", invalid="ignore"):

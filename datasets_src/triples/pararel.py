@@ -1,13 +1,18 @@
-"""ParaRel / T-REx (LAMA) facts and the SMI paper's 12,671-fact list.
+"""ParaRel / T-REx (LAMA) facts, the SMI paper's 12,671-fact list and its paraphrased cloze templates.
 
 * T-REx ``P*.jsonl`` files (``sub_label``, ``obj_label``, ``uuid``; some releases add ``sub_uri``/``obj_uri``):
   one relation per file, named by its Wikidata property.
 * The SMI list (``pararel_15classes.json``): a JSON list of ``{"idx", "subj", "rel", "obj", "qus"}``.
+* The templates (``pararel_multi_templates.json``): a JSON object relation -> list of cloze templates, each holding
+  ``[S]`` where the subject goes (20 per relation in the SMI release).
 
 Example:
-    >>> facts = list(iter_trex("../shared/data/smi/pararel/data/trex_lms_vocab"))  # doctest: +SKIP
-    >>> facts[0].relation_id  # doctest: +SKIP
-    'P1001'
+    >>> import json, pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> row = {"sub_label": "Paris", "obj_label": "France", "uuid": "u1", "sub_uri": "Q90", "obj_uri": "Q142"}
+    >>> _ = (folder / "P17.jsonl").write_text(json.dumps(row) + "\\n")
+    >>> [(f.subject, f.relation_id, f.object, f.object_id, f.id) for f in iter_trex(folder)]
+    [('Paris', 'P17', 'France', 'Q142', 'u1')]
 """
 
 from __future__ import annotations
@@ -16,12 +21,13 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import orjson
 
 from knowbench.datasets_src.triples.types import Triple
 from knowbench.errors import SourceFormatError
-from knowbench.io import read_jsonl
+from knowbench.io import iter_jsonl
 
 _PROPERTY = re.compile(r"^(P\d+)\.jsonl$")
 
@@ -44,7 +50,7 @@ def iter_trex(path: str | os.PathLike[str]) -> Iterator[Triple]:
     for file in trex_files(path):
         match = _PROPERTY.match(file.name)
         relation = match.group(1) if match else file.stem
-        for number, row in enumerate(read_jsonl(file), start=1):
+        for number, row in iter_jsonl(file):
             subject, obj = row.get("sub_label"), row.get("obj_label")
             if not isinstance(subject, str) or not subject or not isinstance(obj, str) or not obj:
                 raise SourceFormatError(file, f"line {number}", "needs non-empty string sub_label and obj_label")
@@ -66,21 +72,51 @@ def _qid(value: object) -> str | None:
     return None
 
 
+def _read_json(path: Path, expected: type, what: str) -> Any:
+    """The JSON value of ``path``, which must be of type ``expected`` (described as ``what`` in the error)."""
+    try:
+        value = orjson.loads(path.read_bytes())
+    except orjson.JSONDecodeError as error:
+        raise SourceFormatError(path, None, f"malformed JSON ({error})") from None
+    if not isinstance(value, expected):
+        raise SourceFormatError(path, None, f"expected {what}, got {type(value).__name__}")
+    return value
+
+
 def read_smi_facts(path: str | os.PathLike[str]) -> list[Triple]:
     """The SMI paper's fact list (``pararel_15classes.json``): relation is its class name (``plays``, ``born``...)."""
     path = Path(path)
-    try:
-        rows = orjson.loads(path.read_bytes())
-    except orjson.JSONDecodeError as error:
-        raise SourceFormatError(path, None, f"malformed JSON ({error})") from None
-    if not isinstance(rows, list):
-        raise SourceFormatError(path, None, f"expected a JSON list of facts, got {type(rows).__name__}")
+    rows = _read_json(path, list, "a JSON list of facts")
     facts = []
     for index, row in enumerate(rows):
         if not isinstance(row, dict):
-            raise SourceFormatError(path, f"fact {index}", f"expected an object, got {type(row).__name__}")
+            raise SourceFormatError(path, f"fact {index + 1}", f"expected an object, got {type(row).__name__}")
         values = [row.get(k) for k in ("subj", "rel", "obj")]
         if not all(isinstance(v, str) and v for v in values):
-            raise SourceFormatError(path, f"fact {index}", f"needs non-empty strings subj, rel, obj; got {values}")
+            raise SourceFormatError(path, f"fact {index + 1}", f"needs non-empty strings subj, rel, obj; got {values}")
         facts.append(Triple(*values, id=str(row.get("idx", index)), source="smi"))
     return facts
+
+
+def load_templates(path: str | os.PathLike[str]) -> dict[str, tuple[str, ...]]:
+    """Relation -> cloze templates (each holding ``[S]``) from a JSON object of non-empty lists.
+
+    Example:
+        >>> import json, tempfile
+        >>> with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        ...     json.dump({"born": ["[S] was born in", "[S] is a native of"]}, handle)
+        >>> load_templates(handle.name)
+        {'born': ('[S] was born in', '[S] is a native of')}
+    """
+    path = Path(path)
+    raw = _read_json(path, dict, "an object relation -> list of templates")
+    out = {}
+    for relation, templates in raw.items():
+        if not isinstance(templates, list) or not templates:
+            raise SourceFormatError(path, f"relation {relation!r}", "expected a non-empty list of templates")
+        for number, template in enumerate(templates, start=1):
+            if not isinstance(template, str) or "[S]" not in template:
+                raise SourceFormatError(path, f"relation {relation!r} template {number}",
+                                        f"template {template!r} has no [S]")
+        out[str(relation)] = tuple(templates)
+    return out

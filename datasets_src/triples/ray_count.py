@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from knowbench.datasets_src.triples.count import FactIndex, Matcher, MatchMode, RawCounts
-from knowbench.datasets_src.triples.runner import CountResult
+from knowbench.datasets_src.triples.count import FactIndex, MatchMode, RawCounts
+from knowbench.datasets_src.triples.runner import CountResult, count_result
 from knowbench.datasets_src.triples.types import Triple
 from knowbench.errors import ConfigError, MissingDependencyError
 
@@ -72,7 +72,6 @@ def count_with_ray(
     text_field: str = "text",
     concurrency: int | None = None,
     batch_size: int = 2048,
-    matcher: Matcher = "words",
 ) -> CountResult:
     """Count like :func:`knowbench.datasets_src.triples.runner.count_corpus`, as a Ray Data job on the cluster at ``address``."""
     try:
@@ -80,7 +79,7 @@ def count_with_ray(
         import ray.data
     except ImportError as error:
         raise MissingDependencyError("ray[data]", "ray", "counting on a Ray cluster") from error
-    index = FactIndex(facts, mode=mode, ignore_case=ignore_case, matcher=matcher)
+    index = FactIndex(facts, mode=mode, ignore_case=ignore_case)
     started_here = False
     if not ray.is_initialized():
         if address == "local":
@@ -119,11 +118,5 @@ def count_with_ray(
     finally:
         if started_here:
             ray.shutdown()
-    seconds = time.perf_counter() - started
-    meta = {
-        "mode": mode, "ignore_case": ignore_case, "matcher": matcher, "text_field": text_field, "ray": address,
-        "sources": [str(s) for s in sources], "n_docs": total.n_docs, "n_bytes": total.n_bytes,
-        "facts": index.n_facts, "entities": index.n_entities, "patterns": len(index.pattern_bytes),
-        "seconds": round(seconds, 3),
-    }
-    return CountResult(index, total, seconds, meta)
+    return count_result(index, total, time.perf_counter() - started, mode=mode, ignore_case=ignore_case,
+                        text_field=text_field, ray=address, sources=[str(s) for s in sources])

@@ -5,17 +5,25 @@ batches of raw pages to the workers (they clean and count). Each task returns ad
 :class:`~knowbench.datasets_src.triples.count.RawCounts`; their sum is exactly the count of one serial pass.
 
 Example:
-    >>> from knowbench.datasets_src.triples import read_facts  # doctest: +SKIP
-    >>> result = count_corpus(read_facts("facts.json"), ["wiki.jsonl"], workers=4)  # doctest: +SKIP
-    >>> write_counts("out/counts", result)  # doctest: +SKIP
+    >>> import json, pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> texts = ["The capital of France is Paris.", "Paris, Texas", "In Paris, Texas", "Vive la France"]
+    >>> _ = (folder / "wiki.jsonl").write_text("".join(json.dumps({"text": t}) + "\\n" for t in texts))
+    >>> result = count_corpus([Triple("Paris", "capital of", "France")], [folder / "wiki.jsonl"])
+    >>> write_counts(folder / "counts", result).name
+    'counts.jsonl'
+    >>> table = read_counts(folder / "counts")
+    >>> table.n_docs.tolist(), table.n_s.tolist(), table.n_o.tolist(), table.n_so.tolist()
+    ([4], [2], [2], [1])
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,10 +32,10 @@ import numpy as np
 import orjson
 
 from knowbench.datasets_src.triples.corpus import Shard, iter_shard, iter_wiki_pages, plan_shards
-from knowbench.datasets_src.triples.count import FactIndex, Matcher, MatchMode, RawCounts
+from knowbench.datasets_src.triples.count import FactIndex, MatchMode, RawCounts
 from knowbench.datasets_src.triples.types import Triple
 from knowbench.errors import ConfigError, SourceFormatError
-from knowbench.io import atomic_write_bytes, atomic_write_json, read_jsonl
+from knowbench.io import atomic_dir, atomic_write_bytes, atomic_write_json, iter_jsonl
 
 COUNT_FIELDS = ("n_docs", "n_s", "n_o", "n_so")
 _PAGE_BATCH = 64
@@ -92,6 +100,40 @@ def _tasks(shards: Sequence[Shard], stream_xml: bool) -> Iterator[tuple[str, Any
             yield ("shard", shard)
 
 
+def _count_tasks(index: FactIndex, tasks: Iterable[tuple[str, Any]], workers: int, show_progress: bool) -> RawCounts:
+    """Sum of the counts of ``tasks``, in this process (``workers == 1``) or a pool of ``workers`` processes."""
+    total = RawCounts.zeros(index.n_entities, index.n_facts)
+    with contextlib.ExitStack() as stack:
+        progress = task = None
+        if show_progress:
+            from knowbench.progress import make_progress
+
+            progress = make_progress(transient=True)
+            progress.start()
+            stack.callback(progress.stop)
+            task = progress.add_task("counting (tasks)", total=None)
+        if workers == 1:
+            _init_worker(index)
+            parts: Iterable[RawCounts] = map(_run_task, tasks)
+        else:
+            methods = multiprocessing.get_all_start_methods()
+            context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+            pool = stack.enter_context(context.Pool(workers, initializer=_init_worker, initargs=(index,)))
+            parts = pool.imap_unordered(_run_task, tasks)
+        for part in parts:
+            total += part
+            if progress is not None:
+                progress.advance(task)
+    return total
+
+
+def count_result(index: FactIndex, total: RawCounts, seconds: float, **meta: Any) -> CountResult:
+    """A :class:`CountResult` whose ``meta`` (``count_meta.json``) holds ``meta`` and the run's figures."""
+    meta.update(n_docs=total.n_docs, n_bytes=total.n_bytes, facts=index.n_facts, entities=index.n_entities,
+                patterns=len(index.pattern_bytes), seconds=round(seconds, 3))
+    return CountResult(index, total, seconds, meta)
+
+
 def count_corpus(
     facts: Sequence[Triple],
     sources: Sequence[str | os.PathLike[str]],
@@ -100,48 +142,16 @@ def count_corpus(
     ignore_case: bool = False,
     text_field: str = "text",
     show_progress: bool = False,
-    matcher: Matcher = "words",
 ) -> CountResult:
     """N, N_s, N_o, N_so of every fact over the documents of ``sources`` with ``workers`` processes."""
     if workers < 1:
         raise ConfigError(f"workers must be >= 1, got workers={workers}")
-    index = FactIndex(facts, mode=mode, ignore_case=ignore_case, matcher=matcher)
+    index = FactIndex(facts, mode=mode, ignore_case=ignore_case)
     shards = plan_shards(sources, pieces=workers * 4 if workers > 1 else 1, text_field=text_field)
     started = time.perf_counter()
-    total = RawCounts.zeros(index.n_entities, index.n_facts)
-    progress = task = None
-    if show_progress:
-        from knowbench.progress import make_progress
-
-        progress = make_progress(transient=True)
-        progress.start()
-        task = progress.add_task("counting (tasks)", total=None)
-    try:
-        if workers == 1:
-            _init_worker(index)
-            for item in _tasks(shards, stream_xml=False):
-                total += _run_task(item)
-                if progress:
-                    progress.advance(task)
-        else:
-            methods = multiprocessing.get_all_start_methods()
-            context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-            with context.Pool(workers, initializer=_init_worker, initargs=(index,)) as pool:
-                for part in pool.imap_unordered(_run_task, _tasks(shards, stream_xml=True)):
-                    total += part
-                    if progress:
-                        progress.advance(task)
-    finally:
-        if progress:
-            progress.stop()
-    seconds = time.perf_counter() - started
-    meta = {
-        "mode": mode, "ignore_case": ignore_case, "matcher": matcher, "text_field": text_field, "workers": workers,
-        "sources": [str(s) for s in sources], "shards": len(shards), "n_docs": total.n_docs,
-        "n_bytes": total.n_bytes, "facts": index.n_facts, "entities": index.n_entities,
-        "patterns": len(index.pattern_bytes), "seconds": round(seconds, 3),
-    }
-    return CountResult(index, total, seconds, meta)
+    total = _count_tasks(index, _tasks(shards, stream_xml=workers > 1), workers, show_progress)
+    return count_result(index, total, time.perf_counter() - started, mode=mode, ignore_case=ignore_case,
+                   text_field=text_field, workers=workers, sources=[str(s) for s in sources], shards=len(shards))
 
 
 def count_dataset(
@@ -150,39 +160,39 @@ def count_dataset(
     mode: MatchMode = "paper",
     workers: int = 1,
     text_field: str = "text",
-    matcher: Matcher = "words",
 ) -> CountResult:
     """Count over an in-memory or loaded ``datasets.Dataset`` (column ``text_field``), in ``workers`` processes
     over contiguous shards of it."""
+    if workers < 1:
+        raise ConfigError(f"workers must be >= 1, got workers={workers}")
     if text_field not in dataset.column_names:
         raise ConfigError(f"the dataset has no column {text_field!r}; it has {dataset.column_names}")
-    index = FactIndex(facts, mode=mode, matcher=matcher)
+    index = FactIndex(facts, mode=mode)
     pieces = max(1, min(len(dataset), workers * 4 if workers > 1 else 1))
     tasks = [("dataset", (dataset.shard(pieces, i, contiguous=True), text_field)) for i in range(pieces)]
     started = time.perf_counter()
-    total = RawCounts.zeros(index.n_entities, index.n_facts)
-    if workers == 1:
-        _init_worker(index)
-        for task in tasks:
-            total += _run_task(task)
-    else:
-        methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-        with context.Pool(workers, initializer=_init_worker, initargs=(index,)) as pool:
-            for part in pool.imap_unordered(_run_task, tasks):
-                total += part
-    seconds = time.perf_counter() - started
-    meta = {"mode": mode, "matcher": matcher, "text_field": text_field, "workers": workers, "sources": ["<dataset>"],
-            "n_docs": total.n_docs, "n_bytes": total.n_bytes, "facts": index.n_facts, "seconds": round(seconds, 3)}
-    return CountResult(index, total, seconds, meta)
+    total = _count_tasks(index, tasks, workers, show_progress=False)
+    return count_result(index, total, time.perf_counter() - started, mode=mode, text_field=text_field, workers=workers,
+                   sources=["<dataset>"])
+
+
+#: the kind of output folder ``knowbench count`` writes (named in its ``.knowbench-output.json``)
+COUNTS_KIND = "counts"
 
 
 def write_counts(out: str | os.PathLike[str], result: CountResult) -> Path:
-    """Write ``OUT/counts.jsonl`` (one line per fact, in the facts' order) and ``OUT/count_meta.json``."""
+    """Write ``OUT/counts.jsonl`` (one line per fact, in the facts' order) and ``OUT/count_meta.json``.
+
+    Counts over no document at all are refused (a :class:`~knowbench.errors.SourceFormatError`) and leave a previous
+    output as it was.
+    """
+    if result.raw.n_docs == 0:
+        sources = ", ".join(map(str, result.meta.get("sources", ()))) or "the corpus"
+        raise SourceFormatError(sources, None, "no documents to count; the previous output (if any) is kept")
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(out / "counts.jsonl", b"".join(orjson.dumps(row) + b"\n" for row in result.rows()))
-    atomic_write_json(out / "count_meta.json", result.meta)
+    with atomic_dir(out, kind=COUNTS_KIND) as tmp:  # a user's folder or file as --out is refused, never replaced
+        atomic_write_bytes(tmp / "counts.jsonl", b"".join(orjson.dumps(row) + b"\n" for row in result.rows()))
+        atomic_write_json(tmp / "count_meta.json", result.meta)
     return out / "counts.jsonl"
 
 
@@ -204,11 +214,11 @@ def read_counts(path: str | os.PathLike[str]) -> CountTable:
         path = path / "counts.jsonl"
     facts: list[Triple] = []
     columns: dict[str, list[int]] = {k: [] for k in COUNT_FIELDS}
-    for number, row in enumerate(read_jsonl(path), start=1):
+    for number, row in iter_jsonl(path):
         try:
             facts.append(Triple(row["subject"], row["relation"], row["object"], subject_id=row.get("subject_id"),
                                 relation_id=row.get("relation_id"), object_id=row.get("object_id"),
-                                id=str(row.get("fact_id") or "")))
+                                id=str(row.get("fact_id") or row.get("id") or "")))
             for key in COUNT_FIELDS:
                 value = row[key]
                 if not isinstance(value, int) or value < 0:

@@ -5,8 +5,18 @@ Every item-valued statement (``value_type == "wikibase-item"``, rank not depreca
 label comes from a label store built from the same files unless one is given.
 
 Example:
-    >>> from knowbench.datasets_src.triples.wikidata import iter_wikidata_triples
-    >>> facts = list(iter_wikidata_triples("../shared/data/wiki/wikidata"))  # doctest: +SKIP
+    >>> import json, pathlib, tempfile
+    >>> snak = {"snaktype": "value", "property": "P17", "datatype": "wikibase-item",
+    ...         "datavalue": {"type": "wikibase-entityid", "value": {"entity-type": "item", "id": "Q142"}}}
+    >>> entities = {
+    ...     "Q90": {"id": "Q90", "type": "item", "labels": {"en": {"language": "en", "value": "Paris"}},
+    ...             "claims": {"P17": [{"mainsnak": snak, "rank": "normal"}]}},
+    ...     "Q142": {"id": "Q142", "type": "item", "labels": {"en": {"language": "en", "value": "France"}},
+    ...              "aliases": {"en": [{"language": "en", "value": "French Republic"}]}}}
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "entities.json").write_text(json.dumps({"entities": entities}))
+    >>> [(f.key, f.subject_id, f.object_id, f.object_aliases) for f in iter_wikidata_triples(folder)]
+    [(('Paris', 'P17', 'France'), 'Q90', 'Q142', ('French Republic',))]
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``knowbench build evowiki``, ``knowbench update evowiki`` and ``knowbench eval evowiki``."""
+"""``knowbench update evowiki``, ``knowbench eval evowiki`` and ``knowbench check evowiki`` (``knowbench build evowiki`` is in :mod:`knowbench.cli.build`)."""
 
 from __future__ import annotations
 
@@ -8,49 +8,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from knowbench.cli.apps import build_app, eval_app, update_app
+from knowbench.cli.apps import check_app, eval_app, update_app
 
 console = Console()
-
-
-@build_app.command("evowiki")
-def build_evowiki(
-    wikidata: Annotated[list[Path], typer.Option("--wikidata", help="Wikidata dump/API/entity files or folders.")],
-    cutoff: Annotated[str, typer.Option("--cutoff", help="Model cut-off date YYYY-MM-DD.")],
-    out: Annotated[Path, typer.Option("--out", help="Folder to write (replaced atomically).")],
-    wikidata_old: Annotated[
-        list[Path] | None, typer.Option("--wikidata-old", help="Older snapshot of the same entities (diff mode).")
-    ] = None,
-    wikipedia: Annotated[list[Path] | None, typer.Option("--wikipedia", help="MediaWiki export XML files.")] = None,
-    labels: Annotated[
-        list[Path] | None, typer.Option("--labels", help="Entity files read only for labels of fact values.")
-    ] = None,
-    language: Annotated[str, typer.Option("--language", help="Label language.")] = "en",
-    top_k: Annotated[int, typer.Option("--top-k", help="Passages retrieved per question.")] = 30,
-    retriever: Annotated[
-        list[str] | None, typer.Option("--retriever", help="Retrievers to run (default: bm25 and dense).")
-    ] = None,
-    max_hops: Annotated[int, typer.Option("--max-hops", help="Longest chain (1-3).")] = 3,
-    corpus_date: Annotated[
-        str | None, typer.Option("--corpus-date", help="Wikipedia revision date (default: snapshot date).")
-    ] = None,
-) -> None:
-    """Build EvoWiki (stable / evolved / uncharted questions and a passage corpus) from local files.
-
-    Example: knowbench build evowiki --wikidata wd/ --wikipedia enwiki.xml.bz2 --cutoff 2024-06-01 --out out/evowiki
-    """
-    from knowbench.builders import get_builder
-    from knowbench.builders.writer import build_to_folder
-
-    builder = get_builder(
-        "evowiki", wikidata=wikidata, cutoff=cutoff, wikidata_old=wikidata_old or (), wikipedia=wikipedia or (),
-        labels=labels or (), language=language, top_k=top_k, retrievers=tuple(retriever or ("bm25", "dense")),
-        max_hops=max_hops, corpus_date=corpus_date,
-    )
-    report = build_to_folder(builder, out, show_progress=True)
-    for split in report.splits:
-        console.print(f"{split.config}/{split.split}: {split.num_examples:,} rows")
-    console.print(f"wrote {report.path}")
 
 
 @update_app.command("evowiki")
@@ -85,7 +45,7 @@ def update_evowiki(
 
 @eval_app.command("evowiki")
 def eval_evowiki(
-    data: Annotated[str, typer.Option("--data", help="Built EvoWiki folder or Hub repo id.")],
+    data: Annotated[str, typer.Option("--data", help="Built EvoWiki folder, or hf://datasets/ORG/NAME[@REV].")],
     out: Annotated[Path, typer.Option("--out", help="Run folder (resumable).")],
     backend: Annotated[str, typer.Option("--backend", help="Model backend spec, or 'none' for recall only.")] = "none",
     rag: Annotated[str, typer.Option("--rag", help="none, bm25 or dense.")] = "none",
@@ -107,3 +67,49 @@ def eval_evowiki(
         console.print(f"{group}: n={scores['n']} EM latest {scores['em_latest']:.3f}, EM all {scores['em_all']:.3f}, "
                       f"contains latest {scores['contains_latest']:.3f}")
     console.print(f"report: {Path(out) / 'report.json'}")
+
+
+@check_app.command("evowiki")
+def check_evowiki(
+    data: Annotated[str, typer.Option("--data", help="Built EvoWiki folder, or hf://datasets/ORG/NAME[@REV].")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report instead of tables.")] = False,
+) -> None:
+    """Recount from the rows alone: rows per state and hops, distinct final facts, each defect class (answers equal
+    to path labels, entities twice, reducible chains, duplicate questions, evolved-but-unchanged, facts judged from
+    snapshots older than the cut-off, ...) and the rows the build dropped per reason. Exits 0 whatever it finds.
+
+    Example: knowbench check evowiki --data out/evowiki --json
+    """
+    import json
+
+    from rich.table import Table
+
+    from knowbench.training.evowiki.check import check_evowiki as run_check
+
+    report = run_check(data)
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+        return
+    states = Table(title=f"EvoWiki rows ({report['rows']:,}; {report['distinct_final_facts']:,} distinct final facts)")
+    hops = next(iter(report["rows_by_state_hops"].values()), {})
+    for column in ("state", *(f"{h} hop(s)" for h in hops)):
+        states.add_column(column)
+    for state, counts in report["rows_by_state_hops"].items():
+        states.add_row(state, *(f"{n:,}" for n in counts.values()))
+    console.print(states)
+    defects = Table(title=f"Defects ({report['defects_total']} in all)")
+    defects.add_column("class")
+    defects.add_column("rows", justify="right")
+    defects.add_column("examples")
+    for name, n in report["defects"].items():
+        defects.add_row(name, str(n), ", ".join(report["defect_examples"].get(name, [])))
+    console.print(defects)
+    if report["dropped_chains"]:
+        dropped = Table(title="Dropped by the build")
+        dropped.add_column("reason")
+        dropped.add_column("count", justify="right")
+        for name, n in {**report["dropped_chains"], **report["skipped_facts"]}.items():
+            dropped.add_row(name, f"{n:,}")
+        console.print(dropped)
+    for warning in report["warnings"]:
+        console.print(f"warning: {warning}")

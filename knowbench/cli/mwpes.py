@@ -1,4 +1,4 @@
-"""``knowbench collect mwp``, ``knowbench ingest mwp`` and ``knowbench build mwpes``."""
+"""``knowbench collect mwp`` and ``knowbench ingest mwpes`` (alias ``ingest mwp``) (``knowbench build mwpes`` is in :mod:`knowbench.cli.build`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from knowbench.cli.apps import build_app, collect_app, ingest_app
+from knowbench.cli.apps import collect_app, ingest_app
 
 console = Console(stderr=True)
 
@@ -69,40 +69,49 @@ def collect_mwp(
     )
 
 
-@ingest_app.command("mwp")
-def ingest_mwp(
+def ingest_mwpes(
     solutions: Annotated[Path, typer.Option("--solutions", help="Published solutions file.")],
     out: Annotated[Path, typer.Option("--out", help="Run folder to write.")],
-    fmt: Annotated[str, typer.Option("--format", help="gsm8k-example-solutions")] = "gsm8k-example-solutions",
+    fmt: Annotated[str, typer.Option("--format", help="gsm8k-example-solutions | mr-gsm8k | eic | jsonl | lm-eval (see "
+                                     "knowbench.datasets_src.mwpes.formats)")] = "gsm8k-example-solutions",
+    mapping: Annotated[str | None, typer.Option("--map", help="jsonl only: question=KEY,solution=KEY,gold=KEY"
+                                                "[,reference=KEY,model=KEY,id=KEY].")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Name of the solver when the file has none.")] = None,
+    problems: Annotated[Path | None, typer.Option("--problems", help="GSM8K test.jsonl: questions found there take "
+                                                  "its problem ids.")] = None,
+    skip_bad_gold: Annotated[bool, typer.Option("--skip-bad-gold", help="Skip (and count) records whose gold "
+                                                "answer is not a number instead of failing.")] = False,
+    more_solutions: Annotated[list[Path] | None, typer.Argument(
+        help="--format lm-eval: more samples_<task>_<date>.jsonl files (a shell glob).", show_default=False)] = None,
 ) -> None:
     """Turn published model solutions into a run folder, judged by knowbench's judge.
 
-    Example: knowbench ingest mwp --solutions example_model_solutions.jsonl --format gsm8k-example-solutions --out runs/gpt3
+    Example: knowbench ingest mwpes --solutions mr_gsm8k_wrong_dev.jsonl --format mr-gsm8k --out runs/mr-gsm8k
     """
+    from knowbench.datasets_src.mwpes import read_problems
     from knowbench.datasets_src.mwpes.ingest import ingest
 
-    counts = ingest(solutions, out, fmt)
+    if fmt == "lm-eval":  # lm_eval --log_samples files: knowbench.datasets_src.mwpes.lm_eval (H5, issue #14)
+        from knowbench.datasets_src.mwpes.lm_eval import ingest_lm_eval
+
+        counts = ingest_lm_eval([solutions, *(more_solutions or ())], out)
+        console.print(f"{out}: {counts['samples']:,} generations judged, {counts['wrong']:,} wrong; "
+                      f"{counts['added']:,} added")
+        return
+    if more_solutions:
+        from knowbench.errors import ConfigError
+
+        raise ConfigError(f"format {fmt} reads one --solutions file, got also {', '.join(map(str, more_solutions))}")
+    known = read_problems("gsm8k", problems) if problems is not None else ()
+    counts = ingest(solutions, out, fmt, mapping=mapping, model=model, problems=known, skip_bad_gold=skip_bad_gold)
+    labelled = counts["published_wrong"] or counts["agree"]
+    agreement = f"; agreement with the published label {counts['agree'] / counts['samples']:.2%}" if labelled else ""
     console.print(
-        f"{out}: {counts['samples']:,} solutions, {counts['wrong']:,} wrong by knowbench's judge "
-        f"({counts['published_wrong']:,} by the published label; agreement {counts['agree'] / counts['samples']:.2%}); "
-        f"{counts['added']:,} added"
+        f"{out}: {counts['samples']:,} solutions of {counts['problems']:,} problems "
+        f"({counts['matched_problems']:,} matched to --problems), {counts['wrong']:,} wrong{agreement}; "
+        f"{counts['skipped_bad_gold']:,} skipped for a gold answer that is not one; {counts['added']:,} added"
     )
 
 
-@build_app.command("mwpes")
-def build_mwpes(
-    runs: Annotated[list[Path], typer.Option("--runs", help="A run folder; repeat --runs or list more after it.")],
-    out: Annotated[Path, typer.Option("--out", help="Folder to write (replaced atomically).")],
-    more_runs: Annotated[list[Path] | None, typer.Argument(help="More run folders.", show_default=False)] = None,
-) -> None:
-    """Build the MWPES error dataset from collection/ingest runs.
-
-    Example: knowbench build mwpes --runs runs/gpt3 runs/smol --out out/mwpes
-    """
-    from knowbench.builders import get_builder
-    from knowbench.builders.writer import build_to_folder
-
-    report = build_to_folder(get_builder("mwpes", runs=(*runs, *(more_runs or ()))), out, show_progress=True)
-    for split in report.splits:
-        console.print(f"{split.config}/{split.split}: {split.num_examples:,} rows")
-    console.print(f"wrote {report.path}")
+ingest_app.command("mwpes")(ingest_mwpes)
+ingest_app.command("mwp", help="Alias of `knowbench ingest mwpes`.")(ingest_mwpes)

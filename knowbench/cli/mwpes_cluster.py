@@ -28,10 +28,10 @@ def _options(min_cluster_size: int | None, cache: Path | None, seed: int, dims: 
 
 @cluster_app.command("mwpes")
 def cluster_mwpes(
-    data: Annotated[Path, typer.Option("--data", help="Built MWPES folder (or Hub repo id).")],
+    data: Annotated[Path, typer.Option("--data", help="Built MWPES folder, or hf://datasets/ORG/NAME[@REV].")],
     out: Annotated[Path, typer.Option("--out", help="Run folder to write (taxonomy.json, assignments.jsonl, plots).")],
     config: Annotated[str, typer.Option("--config", help="MWPES config: all, gsm8k, math, ...")] = "all",
-    analyzer: Annotated[str, typer.Option("--analyzer", help="gsm8k-rule | solution | llm")] = "gsm8k-rule",
+    analyzer: Annotated[str, typer.Option("--analyzer", help="steps (rules, no model) | gsm8k-rule | solution | llm")] = "steps",
     embedder: Annotated[str, typer.Option("--embedder", help="minilm")] = "minilm",
     reducer: Annotated[str, typer.Option("--reducer", help="pca | umap | none")] = "pca",
     dims: Annotated[int, typer.Option("--dims", help="Dimensions after reduction (rule analyses of GSM8K errors "
@@ -45,6 +45,7 @@ def cluster_mwpes(
     map_method: Annotated[str, typer.Option("--map", help="2-D map projection: pca | umap")] = "pca",
     seed: Annotated[int, typer.Option("--seed")] = 0,
     plots: Annotated[bool, typer.Option("--plots/--no-plots")] = True,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a clustering run with other settings.")] = False,
 ) -> None:
     """Cluster the errors of an MWPES folder into a taxonomy of error categories.
 
@@ -52,13 +53,25 @@ def cluster_mwpes(
     """
     from knowbench.training.mwpes.pipeline import ErrorClusterPipeline
     from knowbench.training.mwpes.plots import map_coordinates
-    from knowbench.training.mwpes.runs import records_from_result, run_summary, write_run
+    from knowbench.training.mwpes.runs import (
+        check_cluster_run,
+        open_cluster_run,
+        records_from_result,
+        run_summary,
+        write_run,
+    )
     from knowbench.training.mwpes.samples import load_error_samples
 
+    settings = {"data": str(data), "config": config, "analyzer": analyzer, "embedder": embedder, "reducer": reducer,
+                "dims": dims, "clusterer": clusterer, "labeller": labeller, "threshold": threshold,
+                "min_cluster_size": min_cluster_size, "limit": limit, "map": map_method, "seed": seed}
+    if not overwrite:  # before anything is loaded: a wrong --out fails at once and stays untouched
+        check_cluster_run(out, settings)
     samples = load_error_samples(data, config, limit=limit)
     pipeline = ErrorClusterPipeline(analyzer, embedder, reducer, clusterer, labeller, reassign_threshold=threshold,
                                     component_options=_options(min_cluster_size, cache, seed, dims, reducer),
                                     show_progress=True)
+    open_cluster_run(out, settings, overwrite=overwrite)
     result = pipeline.fit(samples)
     coords = map_coordinates(result.embeddings, map_method, seed) if plots else None
     write_run(out, result.taxonomy, records_from_result(result),
@@ -114,10 +127,9 @@ def cluster_export(
 
     Example: knowbench cluster export runs/gsm8k-taxonomy --data out/mwpes --out out/mwpes-clustered
     """
-    from knowbench.builders.writer import build_to_folder
-    from knowbench.training.mwpes.clustered import ClusteredBuilder, ClusteredConfig
+    from knowbench.builders import build
 
-    report = build_to_folder(ClusteredBuilder(ClusteredConfig(data, run, config)), out, show_progress=True)
+    report = build("mwpes_clustered", out, show_progress=True, data=data, run=run, mwpes_config=config)
     console.print(f"clustered/train: {report.rows('clustered', 'train'):,} rows; wrote {report.path}")
 
 

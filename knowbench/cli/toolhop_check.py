@@ -11,13 +11,17 @@ from rich.table import Table
 
 from knowbench.cli.apps import check_app
 
+#: the ``knowbench`` key of a saved solvability report; only such a file is ever replaced by ``--out``
+REPORT_KIND = "toolhop-solvability"
+
 
 @check_app.command("toolhop")
-def check_toolhop(
-    data: Annotated[str, typer.Option("--data", help="Built ToolHop folder or Hub repo id.")],
-    out: Annotated[Path, typer.Option("--out", help="Where to save the JSON report.")] = Path(
-        "toolhop-solvability.json"
-    ),
+def check_toolhop_command(
+    data: Annotated[str, typer.Option("--data", help="Built ToolHop folder, or hf://datasets/ORG/NAME[@REV].")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Save the JSON report here (a new file, or a report saved by this command)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report instead of tables.")] = False,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Sandbox worker processes.")] = 2,
     cpu_seconds: Annotated[float, typer.Option("--cpu-seconds", help="CPU limit per tool call.")] = 2.0,
@@ -30,13 +34,15 @@ def check_toolhop(
 
     Example: knowbench check toolhop --data out/toolhop --out toolhop-solvability.json
     """
-    from knowbench.io import atomic_write_json
+    from knowbench.io import atomic_write_json, check_output_file
     from knowbench.loaders.toolhop import load_rows
     from knowbench.progress import make_progress
     from knowbench.sandbox import SandboxLimits
     from knowbench.training.toolhop.solvability import check_toolhop as run_check
     from knowbench.training.toolhop.solvability import count_calls
 
+    if out is not None:  # checked before the tools run: a user's file is never replaced
+        check_output_file(out, REPORT_KIND)
     console = Console(stderr=as_json)
     rows = load_rows(data)[:rows_limit]
     limits = SandboxLimits(cpu_seconds=cpu_seconds, wall_seconds=wall_seconds)
@@ -47,8 +53,9 @@ def check_toolhop(
             task = progress.add_task("running tools in the sandbox", total=count_calls(rows))
             report = run_check(data, workers=workers, limits=limits, rows=rows,
                                advance=lambda n: progress.advance(task, n))
-    document = report.to_dict()
-    atomic_write_json(out, document)
+    document = {"knowbench": REPORT_KIND, **report.to_dict()}
+    if out is not None:
+        atomic_write_json(out, document)
     if as_json:
         import json
 
@@ -73,4 +80,5 @@ def check_toolhop(
     console.print(summary)
     layers = ", ".join(f"{k}={v}" for k, v in document["layers"].items())
     console.print(f"sandbox layers: {layers}")
-    console.print(f"saved {out}")
+    if out is not None:
+        console.print(f"saved {out}")

@@ -32,7 +32,7 @@ class JudgeName(StrEnum):
 
 @eval_app.command("toolhop")
 def eval_toolhop(
-    data: Annotated[str, typer.Option("--data", help="Built ToolHop folder or Hub repo id.")],
+    data: Annotated[str, typer.Option("--data", help="Built ToolHop folder, or hf://datasets/ORG/NAME[@REV].")],
     backend: Annotated[
         str,
         typer.Option("--backend", help="Model spec: transformers:smollm2, openai:http://HOST:PORT/v1#MODEL."),
@@ -58,6 +58,9 @@ def eval_toolhop(
     ] = "subprocess",
     workers: Annotated[int, typer.Option("--workers", min=1, help="Sandbox worker processes.")] = 2,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace a run folder of another evaluation (only a knowbench run).")
+    ] = False,
 ) -> None:
     """Evaluate a model on ToolHop; rerunning with the same --out resumes.
 
@@ -75,7 +78,8 @@ def eval_toolhop(
         batch_size=batch_size,
     )
     report = run_eval(
-        data, backend, settings, out, limit=limit, sandbox=sandbox, workers=workers, progress=not quiet
+        data, backend, settings, out, limit=limit, sandbox=sandbox, workers=workers, progress=not quiet,
+        overwrite=overwrite,
     )
     print_report(report, console)
     console.print(f"wrote {out / 'report.json'}")

@@ -83,6 +83,7 @@ def smi_mini(
     json_output: JsonOutput = False,
 ) -> None:
     """Predict-before-training in miniature: count facts in a corpus, train tiny LMs on it, fit retention on SMI."""
+    from knowbench.errors import ConfigError
     from knowbench.training.triples.smi_mini import SmiMiniConfig, default_paths, run_smi_mini
 
     _prepare_torch(threads)
@@ -108,7 +109,7 @@ def smi_mini(
     )
     for path in (*config.wikipedia, config.pararel_dir, config.templates):
         if not Path(path).exists():
-            raise FileNotFoundError(f"input not found: {path} (set --data-root or the explicit path)")
+            raise ConfigError(f"{path}: input not found (set --data-root or the explicit path)")
     metrics = run_smi_mini(config, out, overwrite=overwrite, quiet=quiet)
     if json_output:
         _print_json(metrics)
@@ -133,7 +134,7 @@ def smi_mini(
 
 @train_app.command("tool-sft")
 def tool_sft(
-    data: Annotated[str, typer.Option(help="built ToolHop folder or Hub repo id (knowbench build toolhop ...)")],
+    data: Annotated[str, typer.Option(help="built ToolHop folder (knowbench build toolhop ...), or hf://datasets/ORG/NAME[@REV]")],
     out: RunOut,
     model: str = typer.Option("smollm2", help="model folder, or 'smollm2' (the harness backend's converted copy)"),
     variants: str = typer.Option("plain,weighted,selective", help="comma-separated: plain, weighted, selective"),
@@ -156,8 +157,10 @@ def tool_sft(
     json_output: JsonOutput = False,
 ) -> None:
     """Token-weighted (TL-Training) vs plain tool-use SFT on ToolHop, and selective vs full layer tuning."""
+    from knowbench.loaders import check_folder
     from knowbench.training.toolhop.tool_sft import ToolSftConfig, run_tool_sft
 
+    check_folder("toolhop", data)  # before the run folder is made: a wrong --data leaves nothing behind
     _prepare_torch(threads)
     config = ToolSftConfig(
         data=data, model=model, rows_limit=rows_limit,
@@ -192,7 +195,7 @@ def tool_sft(
 
 @train_app.command("evowiki-cl")
 def evowiki_cl(
-    data: Annotated[str, typer.Option(help="built EvoWiki folder or Hub repo id (knowbench build evowiki ...)")],
+    data: Annotated[str, typer.Option(help="built EvoWiki folder (knowbench build evowiki ...), or hf://datasets/ORG/NAME[@REV]")],
     out: RunOut,
     model: str = typer.Option("smollm2", help="model folder, or 'smollm2'"),
     epochs: float = typer.Option(2.0),
@@ -213,8 +216,10 @@ def evowiki_cl(
     json_output: JsonOutput = False,
 ) -> None:
     """Continual learning on EvoWiki's newer snapshot: exact match per state before/after, with and without RAG."""
+    from knowbench.loaders import check_folder
     from knowbench.training.evowiki.continual import STATES, EvoWikiClConfig, run_evowiki_cl
 
+    check_folder("evowiki", data)  # before the run folder is made: a wrong --data leaves nothing behind
     _prepare_torch(threads)
     config = EvoWikiClConfig(
         data=data, model=model, epochs=epochs, lr=lr, batch_size=batch_size, max_tokens=max_tokens,

@@ -21,16 +21,8 @@ from knowbench.loaders import load
 
 
 @pytest.fixture(scope="module")
-def gpt3_run(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("runs") / "gpt3"
-    ingest(shared_data / "mwp_solutions/gsm8k_example_model_solutions.jsonl", out)
-    return out
-
-
-@pytest.fixture(scope="module")
-def built(gpt3_run: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
-    out = tmp_path_factory.mktemp("build") / "mwpes"
-    return out, build_to_folder(get_builder("mwpes", runs=(gpt3_run,)), out)
+def built(mwpes_build: tuple[Path, object]) -> tuple[Path, object]:
+    return mwpes_build
 
 
 def test_builds_the_published_errors(gpt3_run: Path, built: tuple[Path, object]) -> None:
@@ -116,3 +108,57 @@ def test_with_a_smollm2_run(shared_data: Path, gpt3_run: Path, tmp_path: Path) -
     assert all(r["strategy"] == "sample" and r["temperature"] == 0.05 for r in mine)
     counts = list(load("mwpes", out, "counts", split="train"))
     assert {c["model"] for c in counts} == {"gpt3-6b", "gpt3-175b", "smollm2"}
+
+
+def test_a_run_without_samples_is_refused_and_the_previous_output_kept(gpt3_run: Path, tmp_path: Path) -> None:
+    from knowbench.builders import build
+    from knowbench.errors import SourceFormatError
+
+    demo = Path(__file__).resolve().parents[2] / "examples" / "mwpes" / "gsm8k_demo_solutions.jsonl"
+    run = tmp_path / "demo-run"
+    ingest(demo, run)
+    out = tmp_path / "mwpes"
+    build("mwpes", out, runs=(run,))
+    before = {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    empty = tmp_path / "empty-run"
+    empty.mkdir()
+    for name in ("config.json", "problems.jsonl"):
+        (empty / name).write_bytes((run / name).read_bytes())
+    with pytest.raises(SourceFormatError, match="no rows in any split"):
+        build("mwpes", out, runs=(empty,))
+    assert {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()} == before
+
+
+def test_rows_stream_in_run_order_with_duplicates_folded(tmp_path: Path) -> None:
+    """Two runs of the demo solutions under different folders: each distinct wrong solution once per run's
+    model and strategy, in the order the runs and their samples come."""
+    from knowbench.builders import get_builder
+
+    demo = Path(__file__).resolve().parents[2] / "examples" / "mwpes" / "gsm8k_demo_solutions.jsonl"
+    run = tmp_path / "run"
+    ingest(demo, run)
+    samples = read_run(run).samples
+    builder = get_builder("mwpes", runs=(run,))
+    rows = list(builder.generate("all", "train"))
+    first: dict[tuple[str, str], str] = {}
+    for s in samples:
+        if s["verdict"] != "correct":
+            first.setdefault((s["id"].rsplit("/", 1)[0], " ".join(s["solution"].split())), s["id"])
+    assert [r["sample_id"] for r in rows] == list(first.values())
+    assert sum(r["duplicates"] for r in rows) == sum(s["verdict"] != "correct" for s in samples)
+
+
+def test_cli_takes_run_folders_after_runs(tmp_path: Path, capsys) -> None:
+    """`build mwpes --runs R1 R2 --out D`: R2 is a run folder too (here not one, so the one-line error names it)."""
+    from knowbench.cli import main
+
+    demo = Path(__file__).resolve().parents[2] / "examples" / "mwpes" / "gsm8k_demo_solutions.jsonl"
+    run, not_a_run = tmp_path / "run", tmp_path / "not-a-run"
+    ingest(demo, run)
+    not_a_run.mkdir()
+    out = tmp_path / "mwpes"
+    assert main(["build", "mwpes", "--runs", str(run), str(not_a_run), "--out", str(out), "--quiet"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and str(not_a_run) in err and "\n" not in err and not out.exists()
+    assert main(["build", "mwpes", "--runs", str(run), "--out", str(out), "--quiet"]) == 0
+    assert read_folder(out).rows("counts", "train") == len({(s["model"], s["strategy"]) for s in read_run(run).samples})

@@ -9,7 +9,7 @@ import datasets
 import pytest
 from huggingface_hub import DatasetCard
 
-from knowbench.builders import get_builder
+from knowbench.builders import build, get_builder
 from knowbench.builders.toolhop import FEATURES
 from knowbench.builders.writer import build_to_folder
 from knowbench.errors import SourceFormatError
@@ -74,7 +74,7 @@ def test_a_failed_build_leaves_no_folder_and_keeps_the_old_one(tmp_path: Path, t
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(raw))
     out = tmp_path / "new" / "toolhop"
-    with pytest.raises(SourceFormatError, match="row 10"):
+    with pytest.raises(SourceFormatError, match="row 11 "):  # raw[10] is the 11th row (1-based)
         build_to_folder(get_builder("toolhop", source=bad), out)
     assert not out.exists() and list(out.parent.iterdir()) == []
     build_to_folder(get_builder("toolhop", source=toolhop_sample), out)
@@ -102,8 +102,42 @@ def test_config_is_frozen_and_validated(toolhop_sample: Path) -> None:
 
 
 def test_bundled_demo_builds_and_round_trips(tmp_path: Path) -> None:
-    demo = Path(__file__).resolve().parents[2] / "examples" / "toolhop_demo.json"
+    demo = Path(__file__).resolve().parents[2] / "examples" / "toolhop" / "toolhop_demo.json"
     out = tmp_path / "toolhop"
     build_to_folder(get_builder("toolhop", source=demo), out)
     rows = [to_original(r) for r in load("toolhop", out, split="test")]
     assert rows == json.loads(demo.read_text())
+
+
+def test_statistics_counted_row_by_row_match_the_source(toolhop_sample: Path, tmp_path: Path) -> None:
+    from collections import Counter
+
+    raw = json.loads(toolhop_sample.read_text())
+    stats = build("toolhop", tmp_path / "toolhop", source=toolhop_sample).statistics
+    assert stats["rows"] == len(raw)
+    assert stats["tools"] == sum(len(r["tools"]) for r in raw)
+    assert stats["distinct_tool_names"] == len({t["name"] for r in raw for t in r["tools"].values()})
+    assert stats["hops"] == sorted(Counter(len(r["sub_task"]) for r in raw).items())
+    assert stats["answer_types"] == Counter(r["answer_type"] for r in raw).most_common()
+    assert stats["n_domains"] == len({r["domain"] for r in raw})
+
+
+def test_cli_refuses_an_empty_source_and_a_users_folder(tmp_path: Path, toolhop_sample: Path, capsys) -> None:
+    from knowbench.cli import main
+
+    out = tmp_path / "toolhop"
+    assert main(["build", "toolhop", "--source", str(toolhop_sample), "--out", str(out), "--quiet"]) == 0
+    before = {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    empty = tmp_path / "empty.json"
+    empty.write_text("[]")
+    capsys.readouterr()
+    assert main(["build", "toolhop", "--source", str(empty), "--out", str(out), "--quiet"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and "\n" not in err and str(empty) in err
+    assert {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()} == before
+    mine = tmp_path / "my-notes"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    assert main(["build", "toolhop", "--source", str(toolhop_sample), "--out", str(mine), "--quiet"]) == 1
+    assert "\n" not in capsys.readouterr().err.strip()
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"] and (mine / "notes.txt").read_text() == "keep me"

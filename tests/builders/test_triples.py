@@ -6,10 +6,9 @@ import numpy as np
 import orjson
 import pytest
 
-from knowbench.builders import get_builder
+from knowbench.builders import build, get_builder
 from knowbench.builders.writer import build_to_folder
 from knowbench.datasets_src.triples import iter_trex, read_facts
-from knowbench.datasets_src.triples.count import paper_scan
 from knowbench.datasets_src.triples.runner import count_corpus, write_counts
 from knowbench.errors import ConfigError, SourceFormatError
 from knowbench.folder import read_folder
@@ -34,7 +33,7 @@ def corpus(shared_data, tmp_path_factory):
     return path, texts
 
 
-def test_smi_facts_and_counts_round_trip(shared_data, tmp_path, corpus):
+def test_smi_facts_and_counts_round_trip(shared_data, tmp_path, corpus, count_reference):
     path, texts = corpus
     # every 5th fact of the SMI paper's list, unchanged (keeps the test quick)
     rows = orjson.loads((shared_data / "smi/pararel_15classes.json").read_bytes())[::5]
@@ -42,11 +41,8 @@ def test_smi_facts_and_counts_round_trip(shared_data, tmp_path, corpus):
     facts_path.write_bytes(orjson.dumps(rows))
     facts = read_facts(facts_path)
     write_counts(tmp_path / "counts", count_corpus(facts, [path]))
-    report = build_to_folder(
-        get_builder("triples", facts=facts_path, counts=(f"wiki={tmp_path / 'counts'}",),
-                    corpora=(f"wikib={path}",), mode="boundary"),
-        tmp_path / "triples",
-    )
+    report = build("triples", tmp_path / "triples", facts=facts_path, counts=(f"wiki={tmp_path / 'counts'}",),
+                   corpora=(f"wikib={path}",), mode="boundary")
     info = read_folder(tmp_path / "triples")
     assert info.configs == ["facts", "wiki", "wikib"]
     assert report.rows("facts", "train") == len(facts) == len(rows) > 2500
@@ -55,7 +51,7 @@ def test_smi_facts_and_counts_round_trip(shared_data, tmp_path, corpus):
     wiki = load_counts(tmp_path / "triples", "wiki")
     assert wiki.mode == "paper" and int(wiki.n_docs[0]) == len(texts)
     sample = slice(0, None, 19)
-    expected = paper_scan(facts[sample], texts)
+    expected = count_reference.paper_scan(facts[sample], texts)
     got = [{"n_docs": int(a), "n_s": int(b), "n_o": int(c), "n_so": int(d)}
            for a, b, c, d in zip(wiki.n_docs[sample], wiki.n_s[sample], wiki.n_o[sample], wiki.n_so[sample], strict=True)]
     assert got == expected
@@ -69,7 +65,7 @@ def test_smi_facts_and_counts_round_trip(shared_data, tmp_path, corpus):
 
 def test_trex_facts_keep_property_and_uuid(shared_data, tmp_path):
     folder = shared_data / "smi/pararel/data/trex_lms_vocab"
-    build_to_folder(get_builder("triples", facts=folder / "P1376.jsonl"), tmp_path / "t")
+    build("triples", tmp_path / "t", facts=folder / "P1376.jsonl")
     loaded = load_facts(tmp_path / "t")
     source = list(iter_trex(folder / "P1376.jsonl"))
     assert len(loaded) == len(source) > 100
@@ -81,7 +77,7 @@ def test_wikidata_facts_have_ids_and_aliases(shared_data, tmp_path):
     facts = read_facts(f"wikidata:{shared_data / 'wiki/wikidata'}")
     assert facts and all(f.subject_id.startswith("Q") and f.object_id.startswith("Q") for f in facts)
     assert any(f.subject_aliases for f in facts)
-    build_to_folder(get_builder("triples", facts=f"wikidata:{shared_data / 'wiki/wikidata'}"), tmp_path / "w")
+    build("triples", tmp_path / "w", facts=f"wikidata:{shared_data / 'wiki/wikidata'}")
     loaded = load_facts(tmp_path / "w")
     assert [(f.subject_id, f.relation_id, f.object_id) for f in loaded] == [
         (f.subject_id, f.relation_id, f.object_id) for f in facts]
@@ -103,7 +99,7 @@ def test_config_and_source_errors(shared_data, tmp_path):
     assert not (tmp_path / "bad").exists()
 
 
-def test_cli_build_triples_counts_a_corpus(shared_data, tmp_path, corpus):
+def test_cli_build_triples_counts_a_corpus(shared_data, tmp_path, corpus, count_reference):
     from knowbench.cli import main
 
     path, texts = corpus
@@ -112,6 +108,6 @@ def test_cli_build_triples_counts_a_corpus(shared_data, tmp_path, corpus):
                  "--out", str(tmp_path / "t"), "--workers", "2"]) == 0
     counts = load_counts(tmp_path / "t", "pages")
     facts = list(iter_trex(facts_file))
-    expected = paper_scan(facts, texts)
+    expected = count_reference.paper_scan(facts, texts)
     assert [int(x) for x in counts.n_so] == [r["n_so"] for r in expected]
     assert [int(x) for x in counts.n_s] == [r["n_s"] for r in expected]

@@ -17,7 +17,7 @@ def test_cli_build_writes_all_configs(shared_data: Path, tmp_path: Path, capsys:
         "build", "evowiki", "--wikidata", str(wiki / "wikidata/opensanctions__nomenklatura__Q7747_2025-03-15.json"),
         "--wikidata-old", str(wiki / "wikidata/opensanctions__nomenklatura__Q7747_2024-05-28.json"),
         "--labels", str(wiki / "wikidata_api"), "--wikipedia", str(wiki / "wikipedia/pywikibot_article-pear.xml"),
-        "--cutoff", "2024-05-28", "--retriever", "bm25", "--out", str(out),
+        "--cutoff", "2024-05-28", "--retrievers", "bm25", "--out", str(out),
     ])
     assert code == 0
     info = read_folder(out)

@@ -32,7 +32,7 @@ def test_errors_print_as_one_line(tmp_path: Path, toolhop_sample: Path, capsys: 
     bad.write_text(json.dumps(rows))
     assert main(["build", "toolhop", "--source", str(bad), "--out", str(tmp_path / "out")]) == 1
     err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and err.startswith("error: ") and "row 2" in err and "'question'" in err
+    assert err.count("\n") == 0 and err.startswith("error: ") and "row 3 " in err and "'question'" in err  # 1-based
     assert not (tmp_path / "out").exists()
     assert main(["push", str(tmp_path), "--repo-id", "a/b", "--dry-run"]) == 1
     assert "no README.md card" in capsys.readouterr().err

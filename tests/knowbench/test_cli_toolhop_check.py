@@ -10,15 +10,9 @@ from knowbench.cli import main
 
 
 @pytest.fixture(scope="module")
-def folder(shared_data, tmp_path_factory):
-    """The 70-row sample built once per test session (shared with the other ToolHop test modules)."""
-    from knowbench.builders import get_builder
-    from knowbench.builders.writer import build_to_folder
-
-    built = tmp_path_factory.getbasetemp() / "toolhop70-built"
-    if not (built / "README.md").exists():
-        build_to_folder(get_builder("toolhop", source=shared_data / "toolhop/toolhop_sample70.json"), built)
-    return built
+def folder(toolhop_folder):
+    """The 70-row sample built once per test session (tests/conftest.py)."""
+    return toolhop_folder
 
 
 def test_check_prints_tables_and_saves_json(folder, tmp_path, capsys):
@@ -53,3 +47,15 @@ def test_check_all_70_rows(folder, tmp_path, capsys):
     summary = json.loads(capsys.readouterr().out)["summary"]
     assert summary["rows"] == len(load_rows(folder))
     assert summary["calls"] > summary["rows"] and summary["seconds"] > 0
+
+
+def test_check_writes_nothing_without_out_and_replaces_only_its_own_report(folder, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "toolhop", "--data", str(folder), "--rows", "1", "--no-show-rows"]) == 0
+    assert list(tmp_path.iterdir()) == []  # the working folder is never written by default
+    out = tmp_path / "r.json"
+    assert main(["check", "toolhop", "--data", str(folder), "--rows", "1", "--out", str(out)]) == 0
+    first = json.loads(out.read_text())
+    assert first["knowbench"] == "toolhop-solvability" and first["summary"]["rows"] == 1
+    assert main(["check", "toolhop", "--data", str(folder), "--rows", "2", "--out", str(out)]) == 0
+    assert json.loads(out.read_text())["summary"]["rows"] == 2  # a report of its own is replaced

@@ -32,16 +32,11 @@ def sandbox():
 
 
 @pytest.fixture(scope="module")
-def rows(shared_data, tmp_path_factory):
-    """The 70 real rows, built once per test session (other modules reuse the folder) and read by the loader."""
-    from knowbench.builders import get_builder
-    from knowbench.builders.writer import build_to_folder
+def rows(toolhop_folder):
+    """The 70 real rows of the session's built ToolHop folder, read by the loader."""
     from knowbench.loaders.toolhop import load_rows
 
-    folder = tmp_path_factory.getbasetemp() / "toolhop70-built"
-    if not (folder / "README.md").exists():
-        build_to_folder(get_builder("toolhop", source=shared_data / "toolhop/toolhop_sample70.json"), folder)
-    return load_rows(folder)
+    return load_rows(toolhop_folder)
 
 
 def _canonical(value):

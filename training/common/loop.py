@@ -29,6 +29,41 @@ from knowbench.errors import ConfigError, RunStateError
 from knowbench.training.common.runs import RunFolder, rng_state, set_rng_state
 
 
+class EpochBatches:
+    """``batch_fn`` for :func:`train_loop`: step -> the batch of that step, from a per-epoch order of ``n_items``
+    items drawn from ``seed`` alone (so any step can be recomputed after a restart).
+
+    ``make_batch`` turns the item indices of one step into the loop's batch (a list of micro-batches).
+
+    Example:
+        >>> batches = EpochBatches(10, batch_size=4, seed=0, make_batch=lambda rows: [rows.tolist()])
+        >>> batches.steps_per_epoch, [len(batches(step)[0]) for step in range(3)]
+        (3, [4, 4, 2])
+        >>> sorted(i for step in range(3) for i in batches(step)[0]) == list(range(10))  # each item once an epoch
+        True
+    """
+
+    def __init__(self, n_items: int, batch_size: int, seed: int, make_batch: Callable[[Any], Sequence[Any]]) -> None:
+        if n_items < 1 or batch_size < 1:
+            raise ConfigError(f"need at least one item and batch_size >= 1, got n_items={n_items}, "
+                              f"batch_size={batch_size}")
+        self.n_items, self.batch_size, self.seed, self.make_batch = n_items, batch_size, seed, make_batch
+        self.steps_per_epoch = -(-n_items // batch_size)
+        self._orders: dict[int, Any] = {}
+
+    def order(self, epoch: int) -> Any:
+        """The permutation of the items in ``epoch`` (numpy, seeded by ``[seed, epoch]``)."""
+        if epoch not in self._orders:
+            import numpy as np
+
+            self._orders[epoch] = np.random.default_rng([self.seed, epoch]).permutation(self.n_items)
+        return self._orders[epoch]
+
+    def __call__(self, step: int) -> Sequence[Any]:
+        epoch, index = divmod(step, self.steps_per_epoch)
+        return self.make_batch(self.order(epoch)[index * self.batch_size : (index + 1) * self.batch_size])
+
+
 @dataclass(frozen=True)
 class LoopConfig:
     """Optimiser and checkpoint settings of :func:`train_loop`."""

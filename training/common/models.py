@@ -2,8 +2,8 @@
 
 Example:
     >>> from knowbench.training.common.models import spread_layers
-    >>> spread_layers(12, 0.25)
-    [1, 5, 9]
+    >>> spread_layers(12, 0.25)  # 3 of 12 layers, first to last
+    [0, 6, 11]
 """
 
 from __future__ import annotations

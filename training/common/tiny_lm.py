@@ -21,6 +21,7 @@ import numpy as np
 
 from knowbench.errors import ConfigError
 from knowbench.registry import Registry
+from knowbench.training.common.loop import EpochBatches
 
 EOS = "<|endoftext|>"
 PAD = "<|pad|>"
@@ -114,8 +115,8 @@ def pack_blocks(documents: Sequence[str], tokenizer: Any, block: int) -> np.ndar
     return np.asarray(ids[:usable], dtype=np.int64).reshape(-1, block)
 
 
-class BlockBatches:
-    """``batch(step)`` -> the step's rows of ``blocks``, in a per-epoch order drawn from ``seed`` (resumable).
+class BlockBatches(EpochBatches):
+    """``batch(step)`` -> the step's rows of ``blocks`` as one tensor, in a per-epoch order drawn from ``seed``.
 
     Example:
         >>> batches = BlockBatches(np.arange(20).reshape(10, 2), batch_size=4, seed=0)
@@ -124,20 +125,12 @@ class BlockBatches:
     """
 
     def __init__(self, blocks: np.ndarray, batch_size: int, seed: int) -> None:
-        self.blocks, self.batch_size, self.seed = blocks, batch_size, seed
-        self.steps_per_epoch = -(-len(blocks) // batch_size)
-        self._orders: dict[int, np.ndarray] = {}
+        self.blocks = blocks
+        super().__init__(len(blocks), batch_size, seed, self._rows)
 
-    def order(self, epoch: int) -> np.ndarray:
-        if epoch not in self._orders:
-            self._orders[epoch] = np.random.default_rng([self.seed, epoch]).permutation(len(self.blocks))
-        return self._orders[epoch]
-
-    def __call__(self, step: int) -> list[Any]:
+    def _rows(self, rows: np.ndarray) -> list[Any]:
         import torch
 
-        epoch, index = divmod(step, self.steps_per_epoch)
-        rows = self.order(epoch)[index * self.batch_size : (index + 1) * self.batch_size]
         return [torch.from_numpy(self.blocks[rows])]
 
 

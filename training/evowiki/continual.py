@@ -23,10 +23,9 @@ from typing import Any
 import numpy as np
 
 from knowbench.errors import ConfigError
+from knowbench.loaders.evowiki import STATES
 from knowbench.training.common.loop import LoopConfig, train_loop
 from knowbench.training.common.runs import RunFolder, seed_everything
-
-STATES = ("stable", "evolved", "uncharted")
 
 
 @dataclass(frozen=True)
@@ -116,7 +115,7 @@ def run_evowiki_cl(
     from knowbench.training.common.models import freeze_for_selective, model_folder
     from knowbench.training.evowiki.eval import run_eval
 
-    run = RunFolder(out, config.to_dict(), overwrite=overwrite)
+    run = RunFolder(out, config.to_dict(), kind="train-evowiki-cl", overwrite=overwrite)
     base = model_folder(config.model)
     limit = config.limit_per_state or None
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from knowbench.errors import ConfigError, RunStateError
-from knowbench.io import RunLog, atomic_write_json
+from knowbench.io import RunFolder, RunLog, atomic_write_json
 from knowbench.loaders.evowiki import CorpusPassage, EvoWikiRow, load_corpus, load_rows
 
 RAG_MODES = ("none", "bm25", "dense")
@@ -142,8 +142,8 @@ def run_eval(
     retrievers = sorted({name for row in rows for name in row.retrieval})
     if rag != "none" and rag not in retrievers:
         raise ConfigError(f"{data}: no {rag} retrieval field; it has {retrievers}")
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = Path(out)  # a user's folder, or another run's, is refused (one line) before anything is written
+    RunFolder(out, {"backend": backend, "rag": rag, "k": k, "max_new_tokens": max_new_tokens}, kind="evowiki-eval")
     groups = _groups(rows)
     depth = max((len(r.retrieval[n]) for r in rows for n in retrievers), default=0)
     ks = sorted({x for x in (1, 3, 5, 10, 20, 30, k) if x <= max(depth, 1)})

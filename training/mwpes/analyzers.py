@@ -1,6 +1,8 @@
 """Analyzers: turn an error sample into a short text that says what went wrong; that text is what gets clustered.
 
-- ``gsm8k-rule`` (default): compares the model's calculator steps ``<<a*b=c>>`` with the gold solution's and names
+- ``steps`` (default): splits any solution into its own steps and checks each against the question and the
+  reference (:mod:`knowbench.training.mwpes.checks`): first wrong step, error type, evidence, confidence.
+- ``gsm8k-rule``: compares the model's calculator steps ``<<a*b=c>>`` with the gold solution's and names
   the first step that diverges (arithmetic slip, unsupported quantity, wrong operation, wrong operand, missing steps).
 - ``solution``: the wrong solution itself (any dataset, no analysis).
 - ``llm``: a model behind :mod:`knowbench.backends` writes a one-sentence analysis from question, gold and wrong
@@ -212,6 +214,50 @@ class GSM8KRuleAnalyzer:
         details = {"model_step": step.expression, "reference_step": reference.expression if reference else None,
                    "summary": summary + tail}
         return Analysis(f"{text}. {line}" if line else text, kind, index + 1, details)
+
+
+def embedding_text(error_type: str, evidence: str) -> str:
+    """What gets embedded: the error type in words and the evidence without step numbers and specific numbers,
+    so the same kind of mistake gives the same text.
+
+    Example:
+        >>> embedding_text("calculation_error", "step 4 states 6*4 = 23, but 6*4 = 24")
+        'calculation error: states N*N = N, but N*N = N'
+    """
+    text = re.sub(r"\b[Ss]tep \d+\s*(?:\([^)]*\))?\s*", "", evidence)
+    text = re.sub(r"\(reference:[^)]*\)", "", text)
+    text = re.sub(r"(?<![\d)])-?\d+(?:,\d{3})*(?:\.\d+)?(?:e-?\d+)?", "N", text)
+    return f"{error_type.replace('_', ' ')}: {' '.join(text.split())}".strip()
+
+
+@ANALYZERS.register("steps")
+class StepCheckAnalyzer:
+    """The default: per-step checks against question and reference (:mod:`knowbench.training.mwpes.checks`), no
+    model. ``kind`` is the error type, ``step`` the first wrong step in the solution's own numbering.
+
+    Example:
+        >>> from knowbench.training.mwpes.samples import ErrorSample
+        >>> s = ErrorSample("x", "Skirts cost $6; she sells 4.", "6 x 4 = 24\\n#### 24", "24", "6 x 4 = 23\\n#### 23",
+        ...                 "23", "m")
+        >>> a = StepCheckAnalyzer().analyze([s])[0]
+        >>> a.kind, a.step, a.text
+        ('calculation_error', 1, 'calculation error: states N*N = N, but N*N = N')
+    """
+
+    name = "steps"
+
+    def __init__(self, run_code: bool = True) -> None:
+        self.run_code = run_code
+
+    def analyze(self, samples: Sequence[ErrorSample]) -> list[Analysis]:
+        from knowbench.training.mwpes.checks import diagnose
+
+        out = []
+        for sample in samples:
+            d = diagnose(sample.question, sample.solution, sample.gold_solution, sample.gold_answer, self.run_code)
+            details = {**d.to_dict(), "summary": d.evidence}
+            out.append(Analysis(embedding_text(d.error_type, d.evidence), d.error_type, d.first_error_step, details))
+        return out
 
 
 @ANALYZERS.register("solution")

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from knowbench.errors import ConfigError
-from knowbench.io import RunLog, atomic_write_json
+from knowbench.io import RunFolder, atomic_write_json
 from knowbench.training.mwpes.embedders import make_embedder
 from knowbench.training.mwpes.models import _unit
 from knowbench.training.mwpes.runs import read_assignments
@@ -141,8 +141,12 @@ def evaluate_eap(
         raise ConfigError(f"no held-out problems (held_out_fraction={held_out_fraction}, {len(samples)} samples)")
     memory = ErrorMemory(memory_samples, records, taxonomy, embedder=embedder)
     hints = memory.retrieve([p.question for p in problems], k=k)
+    settings = {"taxonomy": str(run_dir), "k": k, "held_out_fraction": held_out_fraction,
+                "max_new_tokens": max_new_tokens,
+                "backend": backend if isinstance(backend, str) else getattr(backend, "model_name", type(backend).__name__)}
+    run = RunFolder(out, settings, kind="mwpes-eap")  # before the model loads: another run's folder is refused
     model = load_backend(backend) if isinstance(backend, str) else backend
-    log = RunLog(out / "generations.jsonl")
+    log = run.log("generations.jsonl")
     done = {r["id"]: r for r in log.records()}
     config = GenerationConfig(max_new_tokens=max_new_tokens)
     started = time.perf_counter()

@@ -57,8 +57,9 @@ def category_name(keywords: list[str], kinds: Counter[str], labeller: Any, examp
     base = labeller.name_for(keywords, examples)
     if kinds:
         kind, count = kinds.most_common(1)[0]
+        kind = kind.replace("_", " ")
         if kind and count > 0.5 * sum(kinds.values()):
-            rest = [k for k in keywords if k not in kind.split()][:3]
+            rest = [k for k in keywords if k not in kind.split() and k != "step"][:3]
             return f"{kind}: {', '.join(rest)}" if rest else kind
     return base
 
@@ -110,8 +111,35 @@ def describe_categories(
 
 
 def solution_text(sample: ErrorSample) -> str:
-    """The wrong solution as a reader sees it (calculator notes removed): the text keywords are taken from."""
-    return re.sub(r"<<[^<>]*>>", "", sample.solution)
+    """The wrong solution as a reader sees it (calculator notes and ``Step k:`` prefixes removed)."""
+    return re.sub(r"(?im)^\s*step\s*\d+\s*[:.)]\s?", "", re.sub(r"<<[^<>]*>>", "", sample.solution))
+
+
+def keyword_text(sample: ErrorSample, details: dict[str, Any] | None) -> str:
+    """The text category keywords come from: the wrong step when the analyzer named one, else the solution."""
+    step = (details or {}).get("step_text")
+    if step:
+        return re.sub(r"<<[^<>]*>>", "", step)
+    return solution_text(sample)
+
+
+def share_identical(texts: Sequence[str], labels: np.ndarray) -> np.ndarray:
+    """Give every group of identical texts one label: the group's most common category (outliers count last).
+
+    Example:
+        >>> share_identical(["a", "a", "b", "a"], np.array([0, 1, 2, 0])).tolist()
+        [0, 0, 2, 0]
+    """
+    groups: dict[str, list[int]] = {}
+    for index, text in enumerate(texts):
+        groups.setdefault(text, []).append(index)
+    out = labels.copy()
+    for members in groups.values():
+        if len(members) > 1:
+            votes = Counter(int(labels[i]) for i in members)
+            best = max(votes, key=lambda c: (c >= 0, votes[c], -c))
+            out[members] = best
+    return out
 
 
 def unique_names(taxonomy: Taxonomy) -> None:
@@ -144,7 +172,7 @@ class ErrorClusterPipeline:
 
     def __init__(
         self,
-        analyzer: Any = "gsm8k-rule",
+        analyzer: Any = "steps",
         embedder: Any = "minilm",
         reducer: Any = "pca",
         clusterer: Any = "hdbscan",
@@ -194,13 +222,13 @@ class ErrorClusterPipeline:
         clock = time.perf_counter()
         embeddings = _unit(np.asarray(self.embedder.embed(texts), dtype=np.float32))
         timings["embed_s"] = time.perf_counter() - clock
-        result = self.fit_embeddings(samples, texts, kinds, embeddings, timings)
+        result = self.fit_embeddings(samples, texts, kinds, embeddings, timings, details)
         result.details = details
         return result
 
     def fit_embeddings(
         self, samples: Sequence[ErrorSample], texts: Sequence[str], kinds: Sequence[str], embeddings: np.ndarray,
-        timings: dict[str, float] | None = None,
+        timings: dict[str, float] | None = None, details: Sequence[dict[str, Any]] | None = None,
     ) -> ClusterResult:
         """The part after embedding (benchmarks call this directly on cached embeddings)."""
         timings = dict(timings or {})
@@ -214,7 +242,7 @@ class ErrorClusterPipeline:
         # category ids 0..k-1 by decreasing cluster size
         order = [c for c, _ in Counter(raw[raw >= 0].tolist()).most_common()]
         remap = {c: i for i, c in enumerate(order)}
-        raw_labels = np.array([remap.get(c, -1) for c in raw.tolist()], dtype=np.int64)
+        raw_labels = share_identical(texts, np.array([remap.get(c, -1) for c in raw.tolist()], dtype=np.int64))
         taxonomy = Taxonomy(params={
             "components": self.spec, "reassign_threshold": self.reassign_threshold, "n_examples": self.n_examples,
             "radius_quantile": self.radius_quantile, "embedding_dim": int(embeddings.shape[1]),
@@ -224,7 +252,7 @@ class ErrorClusterPipeline:
             for i in range(len(order))
         ]
         sample_ids = [s.sample_id for s in samples]
-        solutions = [solution_text(s) for s in samples]
+        solutions = [keyword_text(s, details[i] if details else None) for i, s in enumerate(samples)]
         describe_categories(taxonomy, range(len(order)), raw_labels, embeddings, texts, sample_ids, kinds,
                             self.labeller, self.n_examples, 1, keyword_texts=solutions,
                             radius_quantile=self.radius_quantile, name=False)
@@ -233,6 +261,7 @@ class ErrorClusterPipeline:
         if taxonomy.categories:
             assigned, similarity = taxonomy.assign(embeddings, self.reassign_threshold)
             labels[outliers] = assigned[outliers]
+            labels = share_identical(texts, labels)
             # sizes, centroids and examples from the final members; keywords from the clusterer's core members
             describe_categories(taxonomy, range(len(order)), labels, embeddings, texts, sample_ids, kinds,
                                 self.labeller, self.n_examples, 1, keyword_labels=raw_labels,

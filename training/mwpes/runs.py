@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from knowbench.io import atomic_write_bytes, atomic_write_json, read_jsonl
+from knowbench.io import RunFolder, atomic_write_bytes, atomic_write_json, read_jsonl
 from knowbench.training.mwpes.pipeline import ClusterResult, solution_text
 from knowbench.training.mwpes.taxonomy import Taxonomy
 
@@ -52,6 +52,11 @@ def records_from_result(result: ClusterResult) -> list[dict[str, Any]]:
             "text": result.texts[i],
             "summary": (details[i].get("summary") if details else None) or result.texts[i],
             "solution": solution_text(sample),
+            "source_id": sample.extra.get("source_id") or sample.sample_id,
+            "first_error_step": details[i].get("first_error_step") if details else None,
+            "error_type": (details[i].get("error_type") if details else None) or result.kinds[i],
+            "evidence": (details[i].get("evidence") if details else None) or "",
+            "confidence": details[i].get("confidence") if details else None,
         })
     return rows
 
@@ -77,6 +82,23 @@ def distribution(records: Iterable[dict[str, Any]], key: str) -> dict[str, dict[
 
 def distributions(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return {key: distribution(records, key) for key in ("model", "dataset", "model_size")}
+
+
+#: the kind of run folder ``knowbench cluster mwpes`` writes (``config.json`` names it)
+RUN_KIND = "mwpes-cluster"
+
+
+def open_cluster_run(run_dir: str | os.PathLike[str], config: dict[str, Any], overwrite: bool = False) -> RunFolder:
+    """Start (or re-run with the same settings) a clustering run folder; other settings raise RunStateError.
+
+    Called before any sample is embedded, so a wrong ``--out`` fails at once and is left untouched.
+    """
+    return RunFolder(run_dir, config, kind=RUN_KIND, overwrite=overwrite)
+
+
+def check_cluster_run(run_dir: str | os.PathLike[str], config: dict[str, Any]) -> None:
+    """Writing nothing, refuse a ``--out`` that is not a clustering run with these settings (RunStateError)."""
+    RunFolder.check(run_dir, config, RUN_KIND)
 
 
 def write_run(

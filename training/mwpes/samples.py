@@ -64,7 +64,9 @@ def sample_from_mwpes(row: Any) -> ErrorSample:
         sample_id=row.sample_id, question=row.question, gold_solution=row.gold_solution or "",
         gold_answer=row.gold_answer or "", solution=row.solution, answer=row.extracted_answer or "",
         model=row.model, dataset=row.dataset, problem_id=row.problem_id, strategy=row.strategy or "",
-        extra={"duplicates": row.duplicates, "level": row.level, "type": row.type, "options": list(row.options)},
+        extra={"duplicates": row.duplicates, "level": row.level, "type": row.type, "options": list(row.options),
+               "source_id": row.source_id or row.sample_id, "label_first_error_step": row.label_first_error_step,
+               "label_error_type": row.label_error_type},
     )
 
 
@@ -95,9 +97,9 @@ def errors_from_gsm8k_example_solutions(path: str | os.PathLike[str]) -> Iterato
 
     For benchmarks and tests that run before an MWPES folder is built; the CLI reads MWPES folders only.
     """
-    from knowbench.io import read_jsonl
+    from knowbench.io import iter_jsonl
 
-    for number, record in enumerate(read_jsonl(path), start=1):
+    for index, (number, record) in enumerate(iter_jsonl(path)):  # number: the 1-based line
         if "question" not in record or "ground_truth" not in record:
             raise SourceFormatError(path, f"line {number}", "expected 'question' and 'ground_truth'")
         for key in _GSM8K_MODELS:
@@ -108,7 +110,7 @@ def errors_from_gsm8k_example_solutions(path: str | os.PathLike[str]) -> Iterato
                 continue
             size, strategy = key.split("_")
             yield ErrorSample(
-                sample_id=f"gsm8k/test-{number - 1}/gpt3-{size}/{strategy}/0",
+                sample_id=f"gsm8k/test-{index}/gpt3-{size}/{strategy}/0",
                 question=record["question"],
                 gold_solution=record["ground_truth"],
                 gold_answer=final_answer(record["ground_truth"]),
@@ -116,6 +118,6 @@ def errors_from_gsm8k_example_solutions(path: str | os.PathLike[str]) -> Iterato
                 answer=final_answer(entry["solution"]),
                 model=f"gpt3-{size}",
                 dataset="gsm8k",
-                problem_id=f"test-{number - 1}",
+                problem_id=f"test-{index}",
                 strategy=strategy,
             )

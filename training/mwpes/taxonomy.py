@@ -145,13 +145,19 @@ class Taxonomy:
             data = orjson.loads(path.read_bytes())
         except orjson.JSONDecodeError as error:
             raise SourceFormatError(path, None, f"malformed JSON ({error})") from None
+        if not isinstance(data, dict):
+            raise SourceFormatError(path, None, f"expected a JSON object, got {type(data).__name__}")
         if data.get("format") != FORMAT:
             raise SourceFormatError(path, "format", f"expected {FORMAT!r}, got {data.get('format')!r}")
         for i, record in enumerate(data.get("categories", [])):
-            if not {"id", "name", "centroid"} <= set(record):
+            if not isinstance(record, dict) or not {"id", "name", "centroid"} <= set(record):
                 raise SourceFormatError(path, f"categories[{i}]", "needs 'id', 'name' and 'centroid'")
-        return cls(
-            categories=[Category.from_json(r) for r in data["categories"]],
-            retired=[Category.from_json(r) for r in data.get("retired", [])],
-            version=int(data["version"]), history=list(data.get("history", [])), params=dict(data.get("params", {})),
-        )
+        try:
+            return cls(
+                categories=[Category.from_json(r) for r in data["categories"]],
+                retired=[Category.from_json(r) for r in data.get("retired", [])],
+                version=int(data["version"]), history=list(data.get("history", [])),
+                params=dict(data.get("params", {})),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as error:  # wrong types inside a record
+            raise SourceFormatError(path, None, f"malformed taxonomy ({type(error).__name__}: {error})") from None

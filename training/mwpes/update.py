@@ -111,7 +111,7 @@ class TaxonomyUpdater:
         self, taxonomy: Taxonomy, records: list[dict[str, Any]], new_samples: Sequence[ErrorSample]
     ) -> tuple[UpdateReport, list[dict[str, Any]], np.ndarray]:
         """Update ``taxonomy`` in place; ``records`` are the run's assignment records (new list returned)."""
-        analyzer = self._component("analyzer", taxonomy, make_analyzer, "gsm8k-rule")
+        analyzer = self._component("analyzer", taxonomy, make_analyzer, "steps")
         embedder = self._component("embedder", taxonomy, make_embedder, "minilm")
         labeller = self._component("labeller", taxonomy, make_labeller, "ctfidf")
         threshold = self.assign_threshold
@@ -127,6 +127,10 @@ class TaxonomyUpdater:
                 "dataset": sample.dataset, "model": sample.model, "model_size": size_bucket(sample.model_size),
                 "problem_id": sample.problem_id, "kind": analysis.kind, "text": analysis.text,
                 "summary": analysis.details.get("summary", analysis.text), "solution": solution_text(sample),
+                "source_id": sample.extra.get("source_id") or sample.sample_id,
+                "first_error_step": analysis.details.get("first_error_step", analysis.step),
+                "error_type": analysis.details.get("error_type", analysis.kind),
+                "evidence": analysis.details.get("evidence", ""), "confidence": analysis.details.get("confidence"),
                 "version": version,
             })
         texts = [r["text"] for r in records]

@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from knowbench.backends.base import Completion, GenerationConfig, ModelBackend, ToolCall
-from knowbench.errors import ConfigError, ContextLengthError, RunStateError
-from knowbench.io import RunLog, atomic_write_json
+from knowbench.errors import ConfigError, ContextLengthError
+from knowbench.io import RunFolder
 from knowbench.loaders.toolhop import ToolHopRow
 from knowbench.training.toolhop.judge import JUDGES, extract_answer, normalise_text
 from knowbench.training.toolhop.prompts import (
@@ -322,24 +322,30 @@ def run_config(
     }
 
 
-def prepare_run_dir(run_dir: Path, config: dict[str, Any]) -> None:
-    """Write ``config.json`` for a new run, or check that an existing run has the same configuration."""
-    path = run_dir / CONFIG
-    if path.exists():
-        try:
-            old = json.loads(path.read_text())
-        except json.JSONDecodeError as error:
-            raise RunStateError(f"{path}: unreadable run configuration ({error})") from None
-        diff = [key for key in _RUN_KEYS if old.get(key) != config.get(key)]
-        if diff:
-            details = "; ".join(
-                f"{key}: run has {old.get(key)!r:.80}, now {config.get(key)!r:.80}" for key in diff
-            )
-            raise RunStateError(f"{run_dir}: cannot resume, the configuration differs ({details})")
-        if old.get("judge") != config.get("judge"):
-            atomic_write_json(path, {**old, "judge": config["judge"]})
-        return
-    atomic_write_json(path, config)
+#: the kind of run folder an evaluation writes (``config.json`` names it)
+RUN_KIND = "toolhop-eval"
+
+
+def prepare_run_dir(run_dir: Path, config: dict[str, Any], overwrite: bool = False) -> RunFolder:
+    """Start the run folder, or resume it when the keys that change traces (``_RUN_KEYS``) are the same.
+
+    The other keys (judge, data path, batch size) may change on resume and are recorded anew.
+    """
+    volatile = tuple(key for key in config if key not in _RUN_KEYS)
+    return RunFolder(run_dir, config, kind=RUN_KIND, overwrite=overwrite, volatile=volatile)
+
+
+def check_run_dir(run_dir: str | Path, rows: Sequence[ToolHopRow], settings: EvalSettings) -> None:
+    """Before a model is loaded: refuse a run folder whose rows or settings differ (RunStateError)."""
+    partial = {
+        "data_fingerprint": rows_fingerprint(rows),
+        "scenario": settings.scenario,
+        "feedback": settings.feedback,
+        "max_turns": settings.max_turns,
+        "max_new_tokens": settings.max_new_tokens,
+        "max_tool_chars": settings.max_tool_chars,
+    }
+    RunFolder.check(run_dir, partial, RUN_KIND, partial=True)
 
 
 def evaluate(
@@ -351,12 +357,11 @@ def evaluate(
     data: str = "",
     progress: bool = True,
     on_row_done: Callable[[dict[str, Any]], None] | None = None,
+    overwrite: bool = False,
 ) -> list[dict[str, Any]]:
     """Evaluate ``rows`` (resuming ``run_dir``) and return the trace records of all of them, in row order."""
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    prepare_run_dir(run_dir, run_config(rows, backend, settings, data))
-    log = RunLog(run_dir / TRACES)
+    run = prepare_run_dir(Path(run_dir), run_config(rows, backend, settings, data), overwrite=overwrite)
+    log = run.log(TRACES)
     done = log.done_ids()
     pending = [row for row in rows if str(row.id) not in done]
     config = GenerationConfig(temperature=0.0, max_new_tokens=settings.max_new_tokens, stop=("</answer>",))

@@ -180,7 +180,7 @@ def run_tool_sft(
     from knowbench.loaders.toolhop import load_rows
     from knowbench.training.toolhop.prompts import SYSTEM_PROMPTS
 
-    run = RunFolder(out, config.to_dict(), overwrite=overwrite)
+    run = RunFolder(out, config.to_dict(), kind="train-tool-sft", overwrite=overwrite)
     folder = model_folder(config.model)
     tokenizer = AutoTokenizer.from_pretrained(folder)
     render = template_renderer(tokenizer, config.schema)

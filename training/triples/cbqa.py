@@ -8,10 +8,17 @@ Runs are resumable: every finished (fact, template) pair is appended to ``RUN/sa
 :class:`~knowbench.io.RunLog`); ``RUN/config.json`` must match on resume; ``RUN/accuracy.jsonl`` is written at the
 end (one line per fact: subject, relation, object, fact_id, accuracy, samples).
 
-Example:
-    >>> from knowbench.backends import load_backend  # doctest: +SKIP
-    >>> result = run_cbqa(facts[:10], load_templates("multi_templates.json"), load_backend("transformers:smollm2"),
-    ...                   "runs/cbqa", CBQAConfig(samples=2))  # doctest: +SKIP
+Example (``load_backend("transformers:smollm2")`` for a real model; here a backend that always says " Paris"):
+    >>> import tempfile
+    >>> from knowbench.backends.base import Completion
+    >>> class Paris(ModelBackend):
+    ...     def chat(self, conversations, config, tools=None): raise NotImplementedError
+    ...     def complete(self, prompts, config): return [[Completion(" Paris")] * config.n for _ in prompts]
+    >>> templates = {"capital": ("The capital of [S] is", "[S] has its capital in")}
+    >>> facts = [Triple("France", "capital", "Paris"), Triple("Italy", "capital", "Rome")]
+    >>> results = run_cbqa(facts, templates, Paris(), tempfile.mkdtemp(), CBQAConfig(samples=2))
+    >>> [(r.fact.subject, r.accuracy, r.samples) for r in results]
+    [('France', 1.0, 4), ('Italy', 0.0, 4)]
 """
 
 from __future__ import annotations
@@ -27,8 +34,8 @@ import orjson
 
 from knowbench.backends.base import GenerationConfig, ModelBackend
 from knowbench.datasets_src.triples.types import Triple
-from knowbench.errors import ConfigError, RunStateError, SourceFormatError
-from knowbench.io import RunLog, atomic_write_bytes, atomic_write_json, read_jsonl
+from knowbench.errors import ConfigError, SourceFormatError
+from knowbench.io import RunFolder, RunLog, atomic_write_bytes, iter_jsonl
 
 
 @dataclass(frozen=True)
@@ -48,26 +55,6 @@ class CBQAConfig:
             raise ConfigError(f"samples, batch_prompts and max_new_tokens must be >= 1: {self}")
         if self.templates_per_fact is not None and self.templates_per_fact < 1:
             raise ConfigError(f"templates_per_fact must be >= 1, got {self.templates_per_fact}")
-
-
-def load_templates(path: str | os.PathLike[str]) -> dict[str, tuple[str, ...]]:
-    """Relation -> cloze templates (each holding ``[S]``) from a JSON object of lists."""
-    path = Path(path)
-    try:
-        raw = orjson.loads(path.read_bytes())
-    except orjson.JSONDecodeError as error:
-        raise SourceFormatError(path, None, f"malformed JSON ({error})") from None
-    if not isinstance(raw, dict):
-        raise SourceFormatError(path, None, "expected an object: relation -> list of templates")
-    out = {}
-    for relation, templates in raw.items():
-        if not isinstance(templates, list) or not templates:
-            raise SourceFormatError(path, f"relation {relation!r}", "expected a non-empty list of templates")
-        for template in templates:
-            if not isinstance(template, str) or "[S]" not in template:
-                raise SourceFormatError(path, f"relation {relation!r}", f"template {template!r} has no [S]")
-        out[str(relation)] = tuple(templates)
-    return out
 
 
 def is_correct(continuation: str, obj: str, ignore_case: bool = False) -> bool:
@@ -99,6 +86,15 @@ def _items(facts: Sequence[Triple], templates: dict[str, tuple[str, ...]], per_f
     return items
 
 
+#: the kind of run folder ``knowbench eval cbqa`` writes
+RUN_KIND = "triples-cbqa"
+
+
+def check_cbqa_run(run_dir: str | os.PathLike[str], config: CBQAConfig) -> None:
+    """Before a model is loaded: refuse a run folder that holds a run with other settings (RunStateError)."""
+    RunFolder.check(run_dir, dataclasses.asdict(config), RUN_KIND, partial=True)
+
+
 def run_cbqa(
     facts: Sequence[Triple],
     templates: dict[str, tuple[str, ...]],
@@ -109,16 +105,8 @@ def run_cbqa(
 ) -> list[FactAccuracy]:
     """Sample every (fact, template) not yet in the run log, then write and return per-fact accuracies."""
     run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
     wanted = {**dataclasses.asdict(config), "model": getattr(backend, "model_name", "unknown")}
-    config_path = run_dir / "config.json"
-    if config_path.exists():
-        previous = orjson.loads(config_path.read_bytes())
-        if previous != wanted:
-            raise RunStateError(f"{run_dir}: resuming a run made with {previous}, not {wanted}; use a new folder")
-    else:
-        atomic_write_json(config_path, wanted)
-    log = RunLog(run_dir / "samples.jsonl")
+    log = RunFolder(run_dir, wanted, kind=RUN_KIND).log("samples.jsonl")
     done = log.done_ids()
     items = _items(facts, templates, config.templates_per_fact)
     pending = [item for item in items if item[0] not in done]
@@ -179,7 +167,7 @@ def read_accuracy(path: str | os.PathLike[str]) -> dict[tuple[str, str, str], fl
         return dict(zip(zip(table.subjects, table.relations, table.objects, strict=True), table.accuracy.tolist(),
                         strict=True))
     out = {}
-    for number, row in enumerate(read_jsonl(path), start=1):
+    for number, row in iter_jsonl(path):
         value = row.get("accuracy", row.get("acc"))
         key = (row.get("subject"), row.get("relation"), row.get("object"))
         if not isinstance(value, int | float) or not all(isinstance(k, str) for k in key):

@@ -26,14 +26,17 @@ Example:
 from __future__ import annotations
 
 import math
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
 from knowbench.datasets_src.triples.count import mutual_information
 from knowbench.errors import ConfigError
+from knowbench.io import atomic_write_bytes
 
 Method = Literal["smi", "mi", "co"]
 METHODS: tuple[Method, ...] = ("smi", "mi", "co")
@@ -138,7 +141,8 @@ def smi_scores(n_docs: np.ndarray, n_s: np.ndarray, n_o: np.ndarray, n_so: np.nd
 class BinFit:
     """Least-squares line through the mean accuracy of each distinct score value.
 
-    ``bins`` (sorted score values), ``bin_accuracy`` (mean per bin), ``bin_facts`` (facts per bin).
+    ``bins`` (sorted score values), ``bin_accuracy`` (mean per bin), ``bin_facts`` (facts per bin). With fewer than
+    two bins there is no line: ``slope``, ``intercept``, ``r2`` and ``mse`` are NaN (see :func:`fit_bins`).
     """
 
     bins: np.ndarray
@@ -150,26 +154,54 @@ class BinFit:
     mse: float
     facts: int
 
+    @property
+    def has_line(self) -> bool:
+        return not math.isnan(self.slope)
+
     def predict(self, x: np.ndarray) -> np.ndarray:
         return self.slope * np.asarray(x, dtype=np.float64) + self.intercept
 
-    def to_dict(self) -> dict[str, float | int]:
-        return {
-            "slope": self.slope, "intercept": self.intercept, "r2": self.r2, "mse": self.mse,
-            "facts": self.facts, "bins": int(self.bins.size),
+    def to_dict(self, points: bool = False) -> dict[str, Any]:
+        """JSON-ready summary (NaN as None); ``points`` adds the bins (``bin_x``, ``bin_y``, ``bin_facts``).
+
+        Example:
+            >>> fit_bins(np.array([0.0, 0.0, 0.5, 1.0]), np.array([0.0, 0.2, 0.5, 1.0])).to_dict(points=True)["bin_y"]
+            [0.1, 0.5, 1.0]
+        """
+        out: dict[str, Any] = {
+            key: None if math.isnan(value) else value
+            for key, value in (("slope", self.slope), ("intercept", self.intercept), ("r2", self.r2), ("mse", self.mse))
         }
+        out.update(facts=self.facts, bins=int(self.bins.size))
+        if points:
+            out.update(bin_x=self.bins.tolist(), bin_y=self.bin_accuracy.tolist(), bin_facts=self.bin_facts.tolist())
+        return out
 
 
-def fit_bins(x: np.ndarray, accuracy: np.ndarray) -> BinFit:
-    """Mean accuracy per distinct ``x``, OLS of those means on ``x``, R^2 and the paper's MSE."""
+def fit_bins(x: np.ndarray, accuracy: np.ndarray, strict: bool = True) -> BinFit:
+    """Mean accuracy per distinct ``x``, OLS of those means on ``x``, R^2 and the paper's MSE.
+
+    Fewer than two distinct ``x`` values give no line: an error when ``strict``, else a fit with NaN line figures
+    (a tiny run whose scores all fell into one bin still reports its bin).
+
+    Example:
+        >>> fit = fit_bins(np.array([0.0, 0.0, 0.5, 1.0]), np.array([0.0, 0.2, 0.5, 1.0]))
+        >>> round(fit.slope, 3), round(fit.intercept, 3), fit.bins.tolist()
+        (0.9, 0.083, [0.0, 0.5, 1.0])
+        >>> fit_bins(np.array([0.5, 0.5]), np.array([0.0, 1.0]), strict=False).to_dict()["slope"] is None
+        True
+    """
     x = np.asarray(x, dtype=np.float64)
     accuracy = np.asarray(accuracy, dtype=np.float64)
     if x.shape != accuracy.shape:
         raise ConfigError(f"{x.size} scores but {accuracy.size} accuracies")
     bins, inverse, counts = np.unique(x, return_inverse=True, return_counts=True)
+    means = np.bincount(inverse, weights=accuracy, minlength=bins.size) / np.maximum(counts, 1)
     if bins.size < 2:
-        raise ConfigError(f"a fit needs at least 2 distinct score values, got {bins.size} from {x.size} facts")
-    means = np.bincount(inverse, weights=accuracy) / counts
+        if strict:
+            raise ConfigError(f"a fit needs at least 2 distinct score values, got {bins.size} from {x.size} facts")
+        nan = float("nan")
+        return BinFit(bins, means, counts, nan, nan, nan, nan, int(x.size))
     dx = bins - bins.mean()
     slope = float(np.dot(dx, means - means.mean()) / np.dot(dx, dx))
     intercept = float(means.mean() - slope * bins.mean())
@@ -181,33 +213,57 @@ def fit_bins(x: np.ndarray, accuracy: np.ndarray) -> BinFit:
     return BinFit(bins, means, counts, slope, intercept, r2, mse, int(x.size))
 
 
-def plot_fit(fit: BinFit, path: str | Path, x: np.ndarray | None = None, accuracy: np.ndarray | None = None,
-             title: str = "", xlabel: str = "SMI") -> Path:
-    """Save a PNG/PDF of the facts (faint), the bin means (sized by facts) and the fitted line (Agg backend)."""
+def plot_fits(
+    path: str | os.PathLike[str],
+    fits: Mapping[str, BinFit],
+    points: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None,
+    title: str = "",
+) -> Path:
+    """Write a PNG with one panel per fit (titled by its name): the facts of ``points[name]`` (faint, when given),
+    the bin means (sized by facts) and the fitted line (when there is one). Written atomically (Agg backend).
+
+    Example:
+        >>> import tempfile
+        >>> fit = fit_bins(np.array([0.0, 0.5, 1.0]), np.array([0.1, 0.4, 0.9]))
+        >>> plot_fits(Path(tempfile.mkdtemp()) / "fit.png", {"smi": fit}).read_bytes()[:4]
+        b'\x89PNG'
+    """
+    import io
+
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    figure, axes = plt.subplots(1, len(fits), figsize=(5 * len(fits), 4.5), sharey=True, squeeze=False)
+    for axis, (name, fit) in zip(axes[0], fits.items(), strict=True):
+        if points and name in points:
+            x, accuracy = points[name]
+            axis.scatter(x, accuracy, s=3, alpha=0.15, color="grey", label="facts")
+        sizes = 12 + 60 * fit.bin_facts / max(1, int(fit.bin_facts.max(initial=0)))
+        axis.scatter(fit.bins, fit.bin_accuracy, s=sizes, c=fit.bin_accuracy, cmap="viridis", vmin=0, vmax=1,
+                     edgecolors="black", linewidths=0.5, label="bin mean accuracy", zorder=3)
+        if fit.has_line:
+            line_x = np.array([0.0, 1.0])
+            sign = "+" if fit.intercept >= 0 else "-"
+            axis.plot(line_x, fit.predict(line_x), color="crimson", linewidth=2,
+                      label=f"y = {fit.slope:.3f}x {sign} {abs(fit.intercept):.3f}")
+            axis.set_title(f"R² = {fit.r2:.3f}, MSE = {fit.mse:.3f}, {fit.facts:,} facts", fontsize=9)
+        else:
+            axis.set_title(f"no line (fewer than 2 bins), {fit.facts:,} facts", fontsize=9)
+        axis.set_xlim(-0.02, 1.02)
+        axis.set_ylim(-0.02, 1.02)
+        axis.set_xlabel(name.upper())
+        axis.legend(loc="upper left", fontsize=8)
+        axis.grid(linestyle="--", alpha=0.4)
+    axes[0][0].set_ylabel("accuracy")
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=120)
+    plt.close(figure)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure, axis = plt.subplots(figsize=(6, 5))
-    if x is not None and accuracy is not None:
-        axis.scatter(x, accuracy, s=3, alpha=0.15, color="grey", label="facts")
-    sizes = 12 + 60 * fit.bin_facts / max(1, fit.bin_facts.max())
-    axis.scatter(fit.bins, fit.bin_accuracy, s=sizes, c=fit.bin_accuracy, cmap="viridis", edgecolors="black",
-                 linewidths=0.5, label="bin mean accuracy", zorder=3)
-    line_x = np.array([0.0, 1.0])
-    axis.plot(line_x, fit.predict(line_x), color="crimson", linewidth=2,
-              label=f"y = {fit.slope:.3f}x {'+' if fit.intercept >= 0 else '-'} {abs(fit.intercept):.3f}")
-    axis.set_xlim(0, 1)
-    axis.set_ylim(0, 1)
-    axis.set_xlabel(xlabel)
-    axis.set_ylabel("accuracy")
-    axis.set_title(title or f"R² = {fit.r2:.3f}, MSE = {fit.mse:.3f}, {fit.facts:,} facts")
-    axis.legend(loc="upper left", fontsize=8)
-    axis.grid(linestyle="--", alpha=0.4)
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    atomic_write_bytes(path, buffer.getvalue())
     return path

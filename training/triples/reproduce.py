@@ -7,10 +7,15 @@
 * :func:`reproduce_v1`: the first version's spreadsheet (``N, N_s, N_o, N_so`` and ``ACC_<size>B`` columns; ``P`` in
   billions of parameters).
 
-Example:
-    >>> result = reproduce_merge_output("pythia-12b.json.gz", 12e9)  # doctest: +SKIP
-    >>> round(result.r2["smi"], 2)  # doctest: +SKIP
-    0.86
+Example (the released ``pythia-12b.json.gz`` with ``12e9`` gives the paper's R^2 = 0.86; here three facts):
+    >>> import json, pathlib, tempfile
+    >>> rows = [{"subj": s, "rel": "r", "obj": "o", "time_seqs": 100, "time_subj": n, "time_obj": n, "time_s1j1": so,
+    ...          "acc": acc} for s, n, so, acc in (("A", 10, 2, 0.1), ("B", 20, 8, 0.5), ("C", 40, 30, 0.9))]
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "pythia-70m.json"
+    >>> _ = path.write_text(json.dumps(rows))
+    >>> result = reproduce_merge_output(path, 70e6)
+    >>> result.facts, {method: round(r2, 3) for method, r2 in result.r2.items()}
+    (3, {'smi': 1.0, 'mi': 0.999, 'co': 0.999})
 """
 
 from __future__ import annotations
@@ -56,6 +61,7 @@ class Reproduction:
     fits: dict[str, BinFit]
     facts_total: int
     facts: int
+    kept: np.ndarray | None = None  # per fact of the table: MI > 0 (the facts the fits use)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -69,16 +75,27 @@ class Reproduction:
         return out
 
 
-def evaluate(table: FactTable, p: float) -> Reproduction:
-    """Fit SMI (with size term ``p``), MI and co-occurrence against the table's accuracy."""
+def evaluate(table: FactTable, p: float, strict: bool = True) -> Reproduction:
+    """Fit SMI (with size term ``p``), MI and co-occurrence against the table's accuracy (facts with MI > 0).
+
+    ``strict=False`` keeps a fit without a line where the scores fall into fewer than two bins
+    (see :func:`~knowbench.training.triples.metric.fit_bins`).
+
+    Example:
+        >>> table = FactTable(*(np.array(v, dtype=float) for v in ([100] * 3, [10, 20, 40], [10, 20, 40], [2, 8, 30],
+        ...                                                         [0.1, 0.5, 0.9])))
+        >>> result = evaluate(table, p=size_exponent(70e6))
+        >>> result.facts, round(result.r2["mi"], 3)
+        (3, 0.999)
+    """
     fits = {}
     kept = None
     for method in METHODS:
         s = scores(method, table.n_docs, table.n_s, table.n_o, table.n_so, p=p)
         kept = s.kept
-        fits[method] = fit_bins(s.values, table.accuracy[s.kept])
+        fits[method] = fit_bins(s.values, table.accuracy[s.kept], strict=strict)
     assert kept is not None
-    return Reproduction(p, fits, len(table), int(kept.sum()))
+    return Reproduction(p, fits, len(table), int(kept.sum()), kept)
 
 
 def load_merge_output(path: str | os.PathLike[str]) -> FactTable:
@@ -95,11 +112,11 @@ def load_merge_output(path: str | os.PathLike[str]) -> FactTable:
     columns: dict[str, list[float]] = {name: [] for name in _MERGE_FIELDS}
     for index, row in enumerate(rows):
         if not isinstance(row, dict):
-            raise SourceFormatError(path, f"fact {index}", f"expected an object, got {type(row).__name__}")
+            raise SourceFormatError(path, f"fact {index + 1}", f"expected an object, got {type(row).__name__}")
         for name in _MERGE_FIELDS:
             value = row.get(name)
             if not isinstance(value, int | float) or isinstance(value, bool):
-                raise SourceFormatError(path, f"fact {index}", f"{name}={value!r} is not a number")
+                raise SourceFormatError(path, f"fact {index + 1}", f"{name}={value!r} is not a number")
             columns[name].append(value)
     return FactTable(
         *(np.asarray(columns[name], dtype=np.float64) for name in _MERGE_FIELDS),

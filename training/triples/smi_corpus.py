@@ -18,24 +18,23 @@ Example:
     >>> from knowbench.training.triples.smi_corpus import log_uniform_counts
     >>> import numpy as np
     >>> counts = log_uniform_counts(np.random.default_rng(0), 1000, 100)
-    >>> int(counts.min()) >= 0 and int(counts.max()) <= 100 and (counts <= 3).mean() > 0.3
-    True
+    >>> bool(counts.min() >= 0 and counts.max() <= 100), bool((counts <= 3).mean() > 0.3)  # most facts rare
+    (True, True)
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import orjson
 
-from knowbench.errors import ConfigError, SourceFormatError
-from knowbench.io import iter_jsonl
+from knowbench.datasets_src.triples import Triple, iter_trex
+from knowbench.errors import ConfigError
 
 #: T-REx relation (ParaRel file ``P*.jsonl``) -> key of ``pararel_multi_templates.json`` (the SMI paper's 15
 #: relation classes). Derived from the paper's fact list (``pararel_15classes.json``): for each key, the T-REx file
@@ -87,34 +86,15 @@ class Fact:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-
-def load_templates(path: str | os.PathLike[str]) -> dict[str, list[str]]:
-    """The 20 paraphrased templates per relation (``[S]`` = subject); each must contain ``[S]``."""
-    data = orjson.loads(Path(path).read_bytes())
-    if not isinstance(data, dict):
-        raise SourceFormatError(path, None, f"expected an object relation -> templates, got {type(data).__name__}")
-    for relation, templates in data.items():
-        if not isinstance(templates, list) or not templates:
-            raise SourceFormatError(path, f"relation {relation!r}", "expected a non-empty list of templates")
-        for number, template in enumerate(templates):
-            if not isinstance(template, str) or "[S]" not in template:
-                raise SourceFormatError(path, f"relation {relation!r} template {number}", f"no [S] in {template!r}")
-    return data
-
-
-def read_trex(path: str | os.PathLike[str]) -> list[dict[str, str]]:
-    """Records of one ParaRel/T-REx ``P*.jsonl`` file (``sub_label``, ``obj_label``, ``uuid``)."""
-    records = []
-    for number, record in iter_jsonl(path):
-        if not all(isinstance(record.get(key), str) and record[key] for key in ("sub_label", "obj_label")):
-            raise SourceFormatError(path, f"line {number}", "needs non-empty string sub_label and obj_label")
-        records.append(record)
-    return records
+    def triple(self) -> Triple:
+        """The fact as the counter takes it (its id kept, so counts join back to it)."""
+        return Triple(self.subject, self.relation, self.object, relation_id=self.property, id=self.id,
+                      source="smi-mini")
 
 
 def select_facts(
     trex_dir: str | os.PathLike[str],
-    templates: dict[str, list[str]],
+    templates: Mapping[str, Sequence[str]],
     per_relation: int,
     seed: int,
 ) -> list[Fact]:
@@ -129,16 +109,16 @@ def select_facts(
         path = Path(trex_dir) / f"{prop}.jsonl"
         if not path.exists():
             raise ConfigError(f"ParaRel file {path} is missing")
-        records = read_trex(path)
+        records = list(iter_trex(path))
         order = rng.permutation(len(records))
         taken = 0
         for index in order:
             record = records[int(index)]
-            subject, obj = record["sub_label"].strip(), record["obj_label"].strip()
+            subject, obj = record.subject.strip(), record.object.strip()
             if subject in seen_subjects or obj in subject or subject in obj:
                 continue
             seen_subjects.add(subject)
-            facts.append(Fact(record.get("uuid") or f"{prop}-{index}", subject, relation, prop, obj))
+            facts.append(Fact(record.id or f"{prop}-{index}", subject, relation, prop, obj))
             taken += 1
             if taken == per_relation:
                 break
@@ -175,6 +155,7 @@ def wikipedia_documents(
 
 
 def fact_sentence(fact: Fact, template: str) -> str:
+    """The sentence stating ``fact`` with ``template``: the filled template, the object and a full stop."""
     return f"{template.replace('[S]', fact.subject)} {fact.object}."
 
 
@@ -190,7 +171,7 @@ def _insert(document: str, sentence: str, rng: np.random.Generator) -> str:
 def build_corpus(
     documents: list[str],
     facts: list[Fact],
-    templates: dict[str, list[str]],
+    templates: Mapping[str, Sequence[str]],
     seed: int,
     max_fact_docs: int = 100,
     max_apart_docs: int = 30,

@@ -4,12 +4,15 @@ Stages (each stored in the run folder, so a killed run resumes where it stopped)
 
 1. ``corpus``: Wikipedia passages with ParaRel facts inserted at long-tailed document frequencies
    (:mod:`~knowbench.training.triples.smi_corpus`) -> ``corpus.jsonl``, ``facts.jsonl``;
-2. ``counts``: N, N_s, N_o, N_so per fact over that corpus *before any training* -> ``counts.jsonl``;
+2. ``counts``: N, N_s, N_o, N_so per fact over that corpus *before any training*, by the counter of
+   ``knowbench count`` -> ``counts/`` (``counts.jsonl``, ``count_meta.json``: ``knowbench smi fit --counts
+   RUN/counts`` reads it);
 3. ``tokenizer``: byte-level BPE trained on the corpus;
 4. ``train-<size>``: a Llama of each size trained from scratch (seeded, checkpointed, resumable);
 5. ``retention-<size>``: closed-book retention with the 20 paraphrased templates of each relation, ``samples``
    continuations each (temperature 0.7, 32 new tokens as in the paper; correct when the object is contained);
-6. ``fit``: accuracy on SMI (P = log2 of the parameter count), MI and co-occurrence per size: R^2, MSE, plots.
+6. ``fit``: accuracy on SMI (P = log2 of the parameter count), MI and co-occurrence per size: R^2, MSE, plots,
+   by the metric and fit of ``knowbench smi fit`` (:func:`~knowbench.training.triples.reproduce.evaluate`).
 
 Example:
     $ knowbench train smi-mini --out runs/smi-mini
@@ -19,18 +22,24 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 
+from knowbench.datasets_src.triples import load_templates
+from knowbench.datasets_src.triples.runner import CountTable, count_corpus, read_counts, write_counts
 from knowbench.errors import ConfigError
 from knowbench.io import RunLog, atomic_write_bytes, read_jsonl
 from knowbench.training.common import tiny_lm
 from knowbench.training.common.loop import LoopConfig, train_loop
 from knowbench.training.common.runs import RunFolder, plot_curves, seed_everything
-from knowbench.training.triples import smi_corpus, smi_metric
+from knowbench.training.triples import smi_corpus
+from knowbench.training.triples.metric import plot_fits, size_exponent
+from knowbench.training.triples.reproduce import FactTable, evaluate
 
 
 @dataclass(frozen=True)
@@ -107,8 +116,8 @@ def run_smi_mini(
 
     ``stop_after_steps`` stops the first unfinished training stage after that many steps (tests of resume).
     """
-    run = RunFolder(out, config.to_dict(), overwrite=overwrite)
-    templates = smi_corpus.load_templates(config.templates)
+    run = RunFolder(out, config.to_dict(), kind="train-smi-mini", overwrite=overwrite)
+    templates = load_templates(config.templates)
 
     def build_corpus() -> dict[str, Any]:
         documents = smi_corpus.wikipedia_documents(config.wikipedia, config.wiki_words, config.doc_words)
@@ -130,15 +139,15 @@ def run_smi_mini(
         return [r["text"] for r in read_jsonl(run.path / "corpus.jsonl")]
 
     def count() -> dict[str, Any]:
-        rows = smi_metric.count_facts(documents(), [(f.subject, f.object) for f in facts])
-        records = [{"id": f.id, "subject": f.subject, "relation": f.relation, "object": f.object, **r}
-                   for f, r in zip(facts, rows, strict=True)]
-        _write_jsonl(run.path / "counts.jsonl", records)
-        return {"facts": len(records), "with_cooccurrence": sum(r["n_so"] > 0 for r in records),
-                "max_n_so": max(r["n_so"] for r in records)}
+        # the same counter and output as `knowbench count` (so `knowbench smi fit --counts RUN` reads this folder)
+        result = count_corpus([f.triple() for f in facts], [run.path / "corpus.jsonl"])
+        write_counts(run.path / "counts", result)
+        return {"facts": result.index.n_facts, "with_cooccurrence": int((result.raw.n_so > 0).sum()),
+                "max_n_so": int(result.raw.n_so.max())}
 
     run.stage("counts", count)
-    counts = list(read_jsonl(run.path / "counts.jsonl"))
+    # runs made before counts had their own folder hold counts.jsonl in the run folder
+    counts = read_counts(run.path / "counts" if (run.path / "counts").is_dir() else run.path)
 
     def tokenizer_stage() -> dict[str, Any]:
         tokenizer = tiny_lm.train_tokenizer(documents(), config.vocab_size)
@@ -196,7 +205,7 @@ def measure_retention(
     model: Any,
     tokenizer: Any,
     facts: list[smi_corpus.Fact],
-    templates: dict[str, list[str]],
+    templates: Mapping[str, Sequence[str]],
     config: SmiMiniConfig,
     log: RunLog,
     quiet: bool = True,
@@ -214,55 +223,24 @@ def measure_retention(
     return {r["id"]: r["correct"] / r["total"] for r in log.records()}
 
 
-def _fit_size(
-    run: RunFolder, size: str, counts: list[dict[str, Any]], accuracy: dict[str, float], trained: dict[str, Any]
-) -> dict[str, Any]:
+def _fit_size(run: RunFolder, size: str, counts: CountTable, accuracy: dict[str, float], trained: dict[str, Any]) -> dict[str, Any]:
+    """SMI (P = log2 of the parameter count), MI and co-occurrence fits of this size's retention, and their plot."""
     n_params = trained["params"]
-    scores = smi_metric.smi_scores(counts, n_params)
-    kept = [i for i, s in enumerate(scores) if s["smi"] is not None]
-    acc = [accuracy[counts[i]["id"]] for i in kept]
-    fits = {
-        name: smi_metric.fit_bins([scores[i][key] for i in kept], acc)
-        for name, key in (("smi", "smi"), ("mi", "x_mi"), ("co", "x_co"))
-    }
-    dropped = [accuracy[c["id"]] for i, c in enumerate(counts) if scores[i]["smi"] is None]
-    _plot_fit(run.plot_path(f"fit-{size}.png"), size, n_params, fits)
+    table = FactTable(*(c.astype(float) for c in (counts.n_docs, counts.n_s, counts.n_o, counts.n_so)),
+                      accuracy=np.asarray([accuracy[f.fact_id] for f in counts.facts], np.float64))
+    result = evaluate(table, size_exponent(n_params), strict=False)
+    dropped = table.accuracy[~result.kept]
+    plot_fits(run.plot_path(f"fit-{size}.png"), result.fits, title=f"smi-mini {size} ({n_params / 1e6:.2f}M parameters)")
+    fits = {name: fit.to_dict(points=True) for name, fit in result.fits.items()}
     return {
         "params": n_params,
         "final_loss": trained["final_loss"],
         "train_seconds": trained["seconds"],
-        "mean_accuracy": sum(accuracy.values()) / len(accuracy),
-        "facts_fitted": len(kept),
-        "facts_dropped_mi_le_0": len(dropped),
-        "mean_accuracy_dropped": sum(dropped) / len(dropped) if dropped else None,
+        "mean_accuracy": float(table.accuracy.mean()),
+        "facts_fitted": result.facts,
+        "facts_dropped_mi_le_0": int(dropped.size),
+        "mean_accuracy_dropped": float(dropped.mean()) if dropped.size else None,
         **{f"r2_{name}": fit["r2"] for name, fit in fits.items()},
         **{f"mse_{name}": fit["mse"] for name, fit in fits.items()},
         "fits": fits,
     }
-
-
-def _plot_fit(path: Path, size: str, n_params: int, fits: dict[str, dict[str, Any]]) -> None:
-    import io
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(1, len(fits), figsize=(4 * len(fits), 3.6), sharey=True)
-    for axis, (name, fit) in zip(axes, fits.items(), strict=True):
-        axis.scatter(fit["bin_x"], fit["bin_y"], s=18, label="bin mean accuracy")
-        if fit["slope"] is not None:
-            xs = [min(fit["bin_x"]), max(fit["bin_x"])]
-            r2 = fit["r2"]
-            axis.plot(xs, [fit["slope"] * x + fit["intercept"] for x in xs], color="C3",
-                      label=f"fit R²={r2:.2f}" if r2 is not None else "fit")
-        axis.set_xlabel(name.upper())
-        axis.legend(fontsize=8)
-    axes[0].set_ylabel("retention accuracy")
-    figure.suptitle(f"smi-mini {size} ({n_params / 1e6:.2f}M parameters)")
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=110)
-    plt.close(figure)
-    atomic_write_bytes(path, buffer.getvalue())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import pytest
 
 from knowbench.datasets_src.mwpes import read_problems
 from knowbench.datasets_src.mwpes.collect import CollectConfig
-from knowbench.datasets_src.mwpes.ingest import ingest, read_gsm8k_example_solutions
+from knowbench.datasets_src.mwpes.ingest import read_gsm8k_example_solutions
 from knowbench.datasets_src.mwpes.judge import extract_answer, judge, to_number
 from knowbench.datasets_src.mwpes.prompts import build_messages
 from knowbench.datasets_src.mwpes.runs import open_run, read_run
@@ -183,9 +182,8 @@ def test_malformed_input_is_one_line_error(tmp_path: Path, name: str, content: s
 
 
 @pytest.fixture(scope="module")
-def ingested(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, int]]:
-    out = tmp_path_factory.mktemp("ingest") / "gpt3"
-    return out, ingest(shared_data / "mwp_solutions/gsm8k_example_model_solutions.jsonl", out)
+def ingested(gpt3_ingest: tuple[Path, dict[str, int]]) -> tuple[Path, dict[str, int]]:
+    return gpt3_ingest
 
 
 def test_published_labels_agree(ingested: tuple[Path, dict[str, int]]) -> None:
@@ -249,4 +247,3 @@ def test_download_spec_names_every_dataset() -> None:
     from knowbench.datasets_src.mwpes.download import GITHUB_FILES, HUB_SOURCES
 
     assert set(HUB_SOURCES) == set(FILES) and set(FILES) <= set(GITHUB_FILES)
-    assert importlib.util.find_spec("huggingface_hub") is not None

@@ -85,7 +85,7 @@ def test_malformed_rows_are_one_line_errors_naming_the_row(
         read_rows(_write(tmp_path, rows))
     text = str(error.value)
     assert "\n" not in text
-    assert "row 3" in text and message in text
+    assert "row 4" in text and message in text  # rows[3] is the 4th row (1-based)
     assert str(tmp_path / "bad.json") in text
 
 
@@ -98,5 +98,5 @@ def test_truncated_json_names_the_position(tmp_path: Path, toolhop_sample: Path)
 
 
 def test_duplicate_ids_are_refused(tmp_path: Path, raw_rows: list[dict]) -> None:
-    with pytest.raises(SourceFormatError, match=r"row 1 \(id \d+\): duplicate id \(also row 0\)"):
+    with pytest.raises(SourceFormatError, match=r"row 2 \(id \d+\): duplicate id \(also row 1\)"):
         read_rows(_write(tmp_path, [raw_rows[0], raw_rows[0]]))

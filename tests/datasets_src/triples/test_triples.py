@@ -1,4 +1,5 @@
-"""Triple sources: the SMI list, T-REx/ParaRel, facts JSONL and Wikidata, recognised by read_facts."""
+"""Triple sources: the SMI list, T-REx/ParaRel, facts JSONL and Wikidata, recognised by read_facts; the ParaRel
+cloze templates."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 
 import pytest
 
-from knowbench.datasets_src.triples import iter_trex, read_facts, read_smi_facts
+from knowbench.datasets_src.triples import iter_trex, load_templates, read_facts, read_smi_facts
 from knowbench.errors import SourceFormatError
 
 
@@ -32,7 +33,7 @@ def test_trex_folder_and_sniffing(shared_data, tmp_path):
 def test_bad_records_name_file_and_record(tmp_path):
     smi = tmp_path / "smi.json"
     smi.write_text(json.dumps([{"subj": "A", "rel": "r", "obj": "B"}, {"subj": "", "rel": "r", "obj": "B"}]))
-    with pytest.raises(SourceFormatError, match=r"smi.json: fact 1: needs non-empty strings"):
+    with pytest.raises(SourceFormatError, match=r"smi.json: fact 2: needs non-empty strings"):
         read_facts(smi)
     trex = tmp_path / "P17.jsonl"
     trex.write_text('{"sub_label": "A", "obj_label": "B", "uuid": "1"}\n{"sub_label": "A"}\n')
@@ -46,3 +47,23 @@ def test_wikidata_statements_become_triples_with_labels(shared_data):
     assert len(facts) > len(read_facts(f"wikidata:{folders[0]}")) > 0
     assert all(f.relation_id.startswith("P") and f.object_id.startswith("Q") and f.object for f in facts)
     assert len({(f.subject_id, f.relation_id, f.object_id) for f in facts}) == len(facts)
+
+
+def test_every_smi_relation_has_twenty_templates(shared_data):
+    templates = load_templates(shared_data / "smi/pararel_multi_templates.json")
+    facts = read_facts(shared_data / "smi/pararel_15classes.json")
+    assert {f.relation for f in facts} <= set(templates)
+    assert all(len(t) == 20 for t in templates.values())
+
+
+def test_template_errors_name_the_relation(tmp_path):
+    bad = tmp_path / "t.json"
+    bad.write_text(json.dumps({"born": ["[S] was born in", "no subject here"]}))
+    with pytest.raises(SourceFormatError, match=r"t.json: relation 'born' template 2: template 'no subject here' has no \[S\]"):
+        load_templates(bad)
+    bad.write_text(json.dumps({"born": []}))
+    with pytest.raises(SourceFormatError, match="t.json: relation 'born': expected a non-empty list of templates"):
+        load_templates(bad)
+    bad.write_text('{"born": ["[S] was')
+    with pytest.raises(SourceFormatError, match="t.json: malformed JSON"):
+        load_templates(bad)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import pytest
 
-from knowbench.errors import RunStateError
+from knowbench.errors import ConfigError, RunStateError
 from knowbench.training.common.loop import LoopConfig, lr_factor, train_loop
 from knowbench.training.common.runs import RunFolder, seed_everything
 
@@ -66,6 +67,27 @@ def test_other_loop_config_is_refused(tmp_path):
 def test_lr_schedule_shape():
     config = LoopConfig(steps=10, lr=1.0, warmup_steps=2, min_lr_ratio=0.1)
     factors = [lr_factor(step, config) for step in range(10)]
-    assert factors[0] == 0.5 and factors[1] == 1.0
-    assert all(a >= b for a, b in itertools.pairwise(factors[1:]))  # decays after the warm-up
-    assert factors[-1] >= 0.1
+    assert factors[:2] == [0.5, 1.0]  # linear warm-up over 2 steps
+    # then a cosine from the peak towards min_lr_ratio over the 8 remaining steps
+    cosine = [0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * (step - 2) / 8)) for step in range(2, 10)]
+    assert factors[2:] == pytest.approx(cosine)
+    assert all(a > b for a, b in itertools.pairwise(factors[2:])) and factors[-1] > 0.1
+
+
+def test_epoch_batches_cover_every_item_once_per_epoch_and_replay_after_a_restart():
+    from knowbench.training.common.loop import EpochBatches
+
+    def make(rows):
+        return [rows.tolist()]
+
+    batches = EpochBatches(23, batch_size=5, seed=7, make_batch=make)
+    steps = 3 * batches.steps_per_epoch
+    seen = [batches(step)[0] for step in range(steps)]
+    for epoch in range(3):
+        items = [i for rows in seen[epoch * 5 : (epoch + 1) * 5] for i in rows]
+        assert sorted(items) == list(range(23))
+    assert seen[:5] != seen[5:10]  # a new order each epoch
+    restarted = EpochBatches(23, batch_size=5, seed=7, make_batch=make)
+    assert [restarted(step)[0] for step in reversed(range(steps))] == seen[::-1]
+    with pytest.raises(ConfigError, match="n_items=0"):
+        EpochBatches(0, batch_size=5, seed=7, make_batch=make)

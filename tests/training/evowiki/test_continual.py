@@ -22,10 +22,11 @@ def test_config_is_checked():
         EvoWikiClConfig(data="x", epochs=0)
 
 
-def test_cli_bad_option_is_one_line(capsys):
+def test_cli_bad_option_is_one_line(capsys, evowiki_dir, tmp_path):
     from knowbench.cli import main
 
-    assert main(["train", "evowiki-cl", "--data", "x", "--out", "y", "--layer-fraction", "2"]) == 1
+    out = tmp_path / "y"
+    assert main(["train", "evowiki-cl", "--data", str(evowiki_dir), "--out", str(out), "--layer-fraction", "2"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: layer_fraction") and err.count("\n") == 1
 

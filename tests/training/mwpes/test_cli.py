@@ -28,7 +28,7 @@ def test_corrupt_taxonomy_names_the_file(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def mwpes_folders(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def mwpes_folders(shared_data: Path, mwpes_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """An MWPES folder of the first 300 problems, and one of all 1,319 (the dataset grew)."""
     from knowbench.builders import get_builder
     from knowbench.builders.writer import build_to_folder
@@ -37,12 +37,9 @@ def mwpes_folders(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -
     root = tmp_path_factory.mktemp("mwpes")
     lines = (shared_data / SOLUTIONS).read_text().splitlines(keepends=True)
     (root / "first.jsonl").write_text("".join(lines[:300]))
-    folders = []
-    for name, source in (("small", root / "first.jsonl"), ("full", shared_data / SOLUTIONS)):
-        ingest(source, root / f"run-{name}")
-        build_to_folder(get_builder("mwpes", runs=(root / f"run-{name}",)), root / name)
-        folders.append(root / name)
-    return folders[0], folders[1]
+    ingest(root / "first.jsonl", root / "run-small")
+    build_to_folder(get_builder("mwpes", runs=(root / "run-small",)), root / "small")
+    return root / "small", mwpes_folder  # the full one is the session's (tests/conftest.py)
 
 
 @pytest.mark.slow
@@ -75,7 +72,7 @@ def test_cluster_update_export_end_to_end(mwpes_folders: tuple[Path, Path], tmp_
 
     out = tmp_path / "clustered"
     assert main(["cluster", "export", str(run), "--data", str(full), "--out", str(out)]) == 0
-    rows = load("mwpes", out, "clustered", split="train")
+    rows = load("mwpes_clustered", out, "clustered", split="train")
     assert len(rows) == len(updated)
     names = {c.id: c.name for c in second.categories}
     for row in rows.select(range(0, len(rows), 97)):

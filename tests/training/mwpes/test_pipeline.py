@@ -129,7 +129,7 @@ def test_update_keeps_ids_and_grows_a_new_category(errors: list, cache: Path) ->
     second_novel = [e for e, a in zip(errors, analyses, strict=True) if a.kind == novel][:30]
     second = second_novel + [e for e, a in zip(errors, analyses, strict=True) if a.kind != novel][7::40]
     options = {"embedder": {"cache_dir": cache}, "clusterer": {"min_cluster_size": 8}}
-    result = ErrorClusterPipeline(component_options=options).fit(first)
+    result = ErrorClusterPipeline(analyzer="gsm8k-rule", component_options=options).fit(first)
     taxonomy = result.taxonomy
     before = {c.id: c.name for c in taxonomy.categories}
     before_labels = dict(zip((s.sample_id for s in first), result.labels.tolist(), strict=True))

@@ -19,13 +19,8 @@ from knowbench.training.toolhop.report import summarise, table4
 
 
 @pytest.fixture(scope="module")
-def toolhop_dir(shared_data, tmp_path_factory):
-    from knowbench.builders import get_builder
-    from knowbench.builders.writer import build_to_folder
-
-    out = tmp_path_factory.mktemp("toolhop") / "toolhop"
-    build_to_folder(get_builder("toolhop", source=shared_data / "toolhop/toolhop_sample70.json"), out)
-    return out
+def toolhop_dir(toolhop_folder):
+    return toolhop_folder
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import uuid
-from pathlib import Path
 
 import pytest
 
@@ -14,22 +13,11 @@ from knowbench.sandbox import SandboxLimits, ToolSandbox, find_example_calls
 from knowbench.training.toolhop.solvability import answer_kind, answer_reached, check_rows, count_calls
 
 
-def _built_folder(tmp_path_factory, shared_data) -> Path:
-    """The 70-row sample built once per test session (shared by the modules that need it)."""
-    from knowbench.builders import get_builder
-    from knowbench.builders.writer import build_to_folder
-
-    folder = tmp_path_factory.getbasetemp() / "toolhop70-built"
-    if not (folder / "README.md").exists():
-        build_to_folder(get_builder("toolhop", source=shared_data / "toolhop/toolhop_sample70.json"), folder)
-    return folder
-
-
 @pytest.fixture(scope="module")
-def rows(shared_data, tmp_path_factory):
+def rows(toolhop_folder):
     from knowbench.loaders.toolhop import load_rows
 
-    return load_rows(_built_folder(tmp_path_factory, shared_data))
+    return load_rows(toolhop_folder)
 
 
 @pytest.fixture(scope="module")

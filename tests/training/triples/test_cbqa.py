@@ -1,4 +1,4 @@
-"""CBQA retention: templates, scoring, and a resumable run with the real SmolLM2."""
+"""CBQA retention: scoring, released accuracies, and a resumable run with the real SmolLM2."""
 
 from __future__ import annotations
 
@@ -6,23 +6,9 @@ import json
 
 import pytest
 
-from knowbench.datasets_src.triples import read_facts
-from knowbench.errors import RunStateError, SourceFormatError
-from knowbench.training.triples.cbqa import CBQAConfig, is_correct, load_templates, read_accuracy, run_cbqa
-
-
-def test_every_smi_relation_has_twenty_templates(shared_data):
-    templates = load_templates(shared_data / "smi/pararel_multi_templates.json")
-    facts = read_facts(shared_data / "smi/pararel_15classes.json")
-    assert {f.relation for f in facts} <= set(templates)
-    assert all(len(t) == 20 for t in templates.values())
-
-
-def test_template_errors_name_the_relation(tmp_path):
-    bad = tmp_path / "t.json"
-    bad.write_text(json.dumps({"born": ["[S] was born in", "no subject here"]}))
-    with pytest.raises(SourceFormatError, match="relation 'born'.*has no \\[S\\]"):
-        load_templates(bad)
+from knowbench.datasets_src.triples import load_templates, read_facts
+from knowbench.errors import RunStateError
+from knowbench.training.triples.cbqa import CBQAConfig, is_correct, read_accuracy, run_cbqa
 
 
 def test_correct_when_the_continuation_contains_the_object():
@@ -49,7 +35,7 @@ def test_run_with_smollm2_is_resumable(shared_data, tmp_path):
     assert len(log) == len(facts) * 2 and all(len(r["outputs"]) == 2 for r in log)
     for record in log:
         fact = next(f for f in facts if f.fact_id == record["fact_id"])
-        assert record["prompt"].startswith(fact.subject) or fact.subject in record["prompt"]
+        assert record["prompt"] == templates[fact.relation][record["template"]].replace("[S]", fact.subject)
         assert record["correct"] == sum(fact.object in text for text in record["outputs"])
     for result in results:
         mine = [r for r in log if r["fact_id"] == result.fact.fact_id]

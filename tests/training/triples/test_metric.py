@@ -1,4 +1,4 @@
-"""SMI metric, fit and the reproduction of the paper's published R^2 from its released numbers."""
+"""The SMI metric: bins, scores, the bin-mean fit, its plot, parameter counts."""
 
 from __future__ import annotations
 
@@ -8,71 +8,15 @@ import math
 import numpy as np
 import pytest
 
-from knowbench.cli import main
-from knowbench.errors import ConfigError, SourceFormatError
+from knowbench.errors import ConfigError
 from knowbench.training.triples.metric import (
     fit_bins,
     log2_bins,
-    minmax,
-    mutual_information,
     parse_params,
-    plot_fit,
+    plot_fits,
     scores,
+    size_exponent,
 )
-from knowbench.training.triples.reproduce import (
-    load_merge_output,
-    read_v1_frame,
-    reproduce_merge_output,
-    reproduce_v1,
-)
-
-# published in arXiv 2502.04066 (later version, The Pile counts): R^2 of SMI / MI / co-occurrence
-PUBLISHED = {
-    "pythia-70m": (70e6, {"smi": 0.43, "mi": 0.43, "co": 0.36}),
-    "pythia-12b": (12e9, {"smi": 0.86, "mi": 0.85, "co": 0.60}),
-}
-
-
-@pytest.mark.parametrize("model", sorted(PUBLISHED))
-def test_reproduces_published_r2(shared_data, model):
-    n_params, published = PUBLISHED[model]
-    result = reproduce_merge_output(shared_data / f"smi/merge_outputs/{model}.json.gz", n_params)
-    for method, value in published.items():
-        assert abs(result.r2[method] - value) <= 0.01, (method, result.r2[method], value)
-    assert result.facts_total == 12671 and 0 < result.facts < result.facts_total
-
-
-def test_mi_from_counts_equals_released_mi(shared_data):
-    import gzip
-
-    rows = json.loads(gzip.open(shared_data / "smi/merge_outputs/pythia-12b.json.gz").read())
-    table = load_merge_output(shared_data / "smi/merge_outputs/pythia-12b.json.gz")
-    mi = mutual_information(table.n_docs, table.n_s, table.n_o, table.n_so)
-    released = np.asarray([r["mi"] for r in rows])
-    positive = released > 0
-    np.testing.assert_allclose(mi[positive], released[positive], rtol=1e-12)
-    assert np.all(mi[~positive] <= 0)
-
-
-@pytest.fixture(scope="module")
-def v1_frame(shared_data):
-    return read_v1_frame(shared_data / "smi/smi_v1_full_evaluation_set_and_metrics.xlsx")
-
-
-def test_v1_spreadsheet_reproduces_r2_above_084_for_all_four_sizes(v1_frame):
-    results = reproduce_v1(v1_frame)
-    assert sorted(results) == [1.1, 1.6, 7.0, 13.0]
-    for size, result in results.items():
-        assert result.r2["smi"] > 0.84, (size, result.r2)
-        assert result.r2["smi"] >= result.r2["mi"] > result.r2["co"]
-
-
-def test_v1_binned_columns_match_the_sheet(v1_frame):
-    """The sheet's own normalised MI and co-occurrence columns equal our bins + min-max (int() truncation)."""
-    frame = v1_frame
-    mi = mutual_information(frame.N, frame.N_s, frame.N_o, frame.N_so)
-    np.testing.assert_allclose(minmax(log2_bins(mi)), frame.MI, atol=1e-12)
-    np.testing.assert_allclose(minmax(log2_bins(frame.N_so.to_numpy(float))), frame["co-occurrence"], atol=1e-12)
 
 
 def test_bins_truncate_toward_zero_like_python_int():
@@ -104,10 +48,18 @@ def test_fit_is_ols_on_bin_means_with_the_papers_mse(tmp_path):
     assert fit.r2 == pytest.approx(np.corrcoef(fit.bins, fit.bin_accuracy)[0, 1] ** 2)
     per_bin = [np.mean((acc[x == b] - (slope * b + intercept)) ** 2) for b in fit.bins]
     assert fit.mse == pytest.approx(np.mean(per_bin))
-    png = plot_fit(fit, tmp_path / "fit.png", x, acc)
+    png = plot_fits(tmp_path / "fit.png", {"smi": fit}, {"smi": (x, acc)})
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match="at least 2 distinct score values, got 1 from 3 facts"):
         fit_bins(np.zeros(3), np.zeros(3))
+
+
+def test_a_fit_without_a_line_keeps_its_bin_when_not_strict():
+    fit = fit_bins(np.array([0.5, 0.5, 0.5]), np.array([0.0, 0.5, 1.0]), strict=False)
+    assert not fit.has_line and fit.bins.tolist() == [0.5] and fit.bin_accuracy.tolist() == [0.5]
+    summary = fit.to_dict(points=True)
+    assert summary["slope"] is None and summary["r2"] is None and summary["bin_facts"] == [3]
+    json.dumps(summary)  # JSON-ready: no NaN
 
 
 def test_parse_params():
@@ -116,25 +68,9 @@ def test_parse_params():
         parse_params("big")
 
 
-def test_cli_reproduce_json(shared_data, capsys):
-    assert main(["smi", "reproduce", str(shared_data / "smi/merge_outputs/pythia-12b.json.gz"),
-                 "--params", "12b", "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)
-    assert set(out) == {"r2_smi", "r2_mi", "r2_co", "facts"}
-    assert abs(out["r2_smi"] - 0.86) <= 0.01 and abs(out["r2_co"] - 0.60) <= 0.01
-
-
-def test_cli_fit_on_released_counts_and_accuracy(shared_data, tmp_path, capsys):
-    path = shared_data / "smi/merge_outputs/pythia-70m.json.gz"
-    assert main(["smi", "fit", "--counts", str(path), "--accuracy", str(path), "--params", "70m", "--json",
-                 "--plot", str(tmp_path / "fit.png")]) == 0
-    out = json.loads(capsys.readouterr().out)
-    assert abs(out["r2_smi"] - 0.43) <= 0.01
-    assert (tmp_path / "fit.png").stat().st_size > 1000
-
-
-def test_bad_merge_output_names_file_and_fact(tmp_path):
-    bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps([{"time_seqs": 1, "time_subj": 1, "time_obj": 1, "time_s1j1": "x", "acc": 0}]))
-    with pytest.raises(SourceFormatError, match=r"bad.json: fact 0: time_s1j1='x' is not a number"):
-        load_merge_output(bad)
+def test_size_exponent_conventions():
+    assert size_exponent(2.0**20) == 20.0 and size_exponent(13e9, "billions") == 13.0
+    with pytest.raises(ConfigError, match="unknown P convention 'ln'"):
+        size_exponent(1e9, "ln")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="must be > 0"):
+        size_exponent(0)

@@ -1,80 +1,23 @@
-"""smi-mini: the corpus with inserted facts, the counts and metric (checked on the paper's released numbers), and
-a scaled-down end-to-end run."""
+"""smi-mini: scaled-down end-to-end runs whose counts, scores and fits are those of `knowbench count` and
+`knowbench smi fit`, and that resume after a stop or a kill."""
 
 from __future__ import annotations
 
-import gzip
 import json
-from collections import Counter
 
 import numpy as np
 import orjson
 import pytest
 
+from knowbench.cli import main
+from knowbench.datasets_src.triples.count import mutual_information
+from knowbench.datasets_src.triples.runner import count_corpus, read_counts
 from knowbench.io import read_jsonl
-from knowbench.training.triples import smi_corpus, smi_metric
+from knowbench.training.triples import smi_corpus
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 torch.set_num_threads(1)
-
-
-def test_relation_mapping_matches_the_papers_fact_list(shared_data):
-    paper = json.loads((shared_data / "smi/pararel_15classes.json").read_text())
-    relation_of = {(f["subj"], f["obj"]): f["rel"] for f in paper}
-    templates = smi_corpus.load_templates(shared_data / "smi/pararel_multi_templates.json")
-    assert set(smi_corpus.RELATION_TEMPLATES.values()) == set(templates)
-    for prop, relation in smi_corpus.RELATION_TEMPLATES.items():
-        records = smi_corpus.read_trex(shared_data / f"smi/pararel/data/trex_lms_vocab/{prop}.jsonl")
-        found = Counter(relation_of.get((r["sub_label"], r["obj_label"])) for r in records)
-        found.pop(None, None)
-        assert found.most_common(1)[0][0] == relation, prop
-
-
-def test_metric_reproduces_published_r2(shared_data):
-    """The paper's released Pythia-70M counts and accuracies give its published R^2 (0.43 / 0.43 / 0.36)."""
-    with gzip.open(shared_data / "smi/merge_outputs/pythia-70m.json.gz") as handle:
-        released = orjson.loads(handle.read())
-    rows = [{"n_docs": r["time_seqs"], "n_s": r["time_subj"], "n_o": r["time_obj"], "n_so": r["time_s1j1"]}
-            for r in released]
-    scores = smi_metric.smi_scores(rows, 70_000_000)
-    kept = [i for i, s in enumerate(scores) if s["smi"] is not None]
-    r2 = {key: smi_metric.fit_bins([scores[i][key] for i in kept], [released[i]["acc"] for i in kept])["r2"]
-          for key in ("smi", "x_mi", "x_co")}
-    assert r2["smi"] == pytest.approx(0.43, abs=0.01)
-    assert r2["x_mi"] == pytest.approx(0.43, abs=0.01)
-    assert r2["x_co"] == pytest.approx(0.36, abs=0.01)
-    # the released per-fact MI equals ours, and the SMI package's metric equals the formulas here
-    assert scores[0]["mi"] == pytest.approx(released[0]["mi"], rel=1e-9)
-    simple = smi_metric.smi_scores_simple(rows, 70_000_000)
-    for key in ("smi", "x_mi", "x_co"):
-        assert [s[key] is None for s in simple] == [s[key] is None for s in scores]
-        assert np.allclose([s[key] for s in simple if s[key] is not None],
-                           [s[key] for s in scores if s[key] is not None])
-
-
-def test_corpus_insertions_are_counted(shared_data):
-    templates = smi_corpus.load_templates(shared_data / "smi/pararel_multi_templates.json")
-    documents = smi_corpus.wikipedia_documents(
-        [shared_data / "wiki/wikipedia/gensim_enwiki-2016-shortened.xml.bz2"], max_words=20_000)
-    assert len(documents) > 100 and all(len(d.split()) >= 20 for d in documents)
-    facts = smi_corpus.select_facts(shared_data / "smi/pararel/data/trex_lms_vocab", templates, 4, seed=1)
-    assert len(facts) == 60 and len({f.subject for f in facts}) == 60
-    docs, drawn = smi_corpus.build_corpus(documents, facts, templates, seed=1, max_fact_docs=100)
-    assert len(docs) == len(documents)
-    k_fact = np.array([f.k_fact for f in drawn])
-    assert k_fact.min() == 0 and k_fact.max() >= 30  # long tail: rare and frequent facts
-    counts = smi_metric.count_facts(docs, [(f.subject, f.object) for f in drawn])
-    # the SMI package's counter and the simple automaton here agree exactly
-    assert counts == smi_metric.count_facts_simple(docs, [(f.subject, f.object) for f in drawn])
-    for fact, row in zip(drawn, counts, strict=True):
-        assert row["n_so"] >= max(fact.k_fact, fact.k_apart)
-        assert row["n_s"] >= max(fact.k_fact, fact.k_apart, fact.k_subject)
-        assert row["n_o"] >= max(fact.k_fact, fact.k_apart, fact.k_object)
-    # a stated fact is in the text as a template + the object
-    stated = next(f for f in drawn if f.k_fact > 0)
-    sentences = {smi_corpus.fact_sentence(stated, t) for t in templates[stated.relation]}
-    assert sum(any(s in d for s in sentences) for d in docs) == stated.k_fact
 
 
 def _config(shared_data, **changes):
@@ -86,7 +29,6 @@ def _config(shared_data, **changes):
 
 
 def test_smi_mini_end_to_end_small_through_the_cli(shared_data, tmp_path, capsys):
-    from knowbench.cli import main
 
     code = main(["train", "smi-mini", "--out", str(tmp_path / "run"), "--sizes", "nano", "--wiki-words", "3000",
                  "--facts-per-relation", "2", "--epochs", "2", "--samples", "1", "--temperature", "0",
@@ -97,14 +39,33 @@ def test_smi_mini_end_to_end_small_through_the_cli(shared_data, tmp_path, capsys
     metrics = json.loads((tmp_path / "run/metrics.json").read_text())
     assert json.loads((tmp_path / "run/config.json").read_text())["sizes"] == ["nano"]
     row = metrics["sizes"]["nano"]
-    counts = list(read_jsonl(tmp_path / "run/counts.jsonl"))
-    assert len(counts) == 30 and {"n_docs", "n_s", "n_o", "n_so"} <= set(counts[0])
-    assert row["facts_fitted"] + row["facts_dropped_mi_le_0"] == 30
-    assert row["facts_fitted"] == sum(smi_metric.mutual_information(
-        c["n_docs"], c["n_s"], c["n_o"], c["n_so"]) > 0 for c in counts)
-    assert 0 <= row["mean_accuracy"] <= 1 and row["final_loss"] < 7
+    facts = list(read_jsonl(tmp_path / "run/facts.jsonl"))
+    n_facts = 2 * len(smi_corpus.RELATION_TEMPLATES)
+    # the counts are `knowbench count`'s, over the run's own corpus, one row per fact in the facts' order
+    counts = read_counts(tmp_path / "run/counts")
+    assert [f.fact_id for f in counts.facts] == [f["id"] for f in facts] and len(facts) == n_facts
+    recount = count_corpus([smi_corpus.Fact(**f).triple() for f in facts], [tmp_path / "run/corpus.jsonl"])
+    assert np.array_equal(recount.raw.n_so, counts.n_so) and np.array_equal(recount.raw.fact_arrays(
+        recount.index)["n_s"], counts.n_s)
+    kept = mutual_information(counts.n_docs, counts.n_s, counts.n_o, counts.n_so) > 0
+    assert row["facts_fitted"] == int(kept.sum()) and row["facts_dropped_mi_le_0"] == int((~kept).sum())
     retention = list(read_jsonl(tmp_path / "run/retention/nano.jsonl"))
-    assert len(retention) == 30 and all(r["total"] == 3 for r in retention)
+    assert len(retention) == n_facts and all(r["total"] == 3 for r in retention)
+    accuracy = {r["id"]: r["correct"] / r["total"] for r in retention}
+    assert row["mean_accuracy"] == pytest.approx(np.mean(list(accuracy.values())))
+    assert row["final_loss"] < 7
+    # `knowbench smi fit` on the run folder gives the run's own fit
+    (tmp_path / "accuracy.jsonl").write_bytes(b"".join(orjson.dumps(
+        {"subject": f["subject"], "relation": f["relation"], "object": f["object"], "accuracy": accuracy[f["id"]]}
+    ) + b"\n" for f in facts))
+    assert row["fits"]["smi"]["bins"] > 2 and row["fits"]["smi"]["slope"] is not None
+    assert main(["smi", "fit", "--counts", str(tmp_path / "run/counts"), "--accuracy", str(tmp_path / "accuracy.jsonl"),
+                 "--params", str(row["params"]), "--json"]) == 0
+    fitted = json.loads(capsys.readouterr().out)
+    assert fitted["facts"] == row["facts_fitted"]
+    for method in ("smi", "mi", "co"):
+        assert fitted[f"r2_{method}"] == pytest.approx(row[f"r2_{method}"], abs=1e-6)
+        assert fitted[f"mse_{method}"] == pytest.approx(row[f"mse_{method}"], abs=1e-6)
     for name in ("fit-nano.png", "loss.png"):
         assert (tmp_path / "run/plots" / name).read_bytes()[:4] == b"\x89PNG"
     assert (tmp_path / "run/models/nano/config.json").exists()

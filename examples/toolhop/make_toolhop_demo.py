@@ -1,6 +1,6 @@
-"""Write examples/toolhop_demo.json: three ToolHop-format rows written for knowbench (not from the release).
+"""Write examples/toolhop/toolhop_demo.json: three ToolHop-format rows written for knowbench (not from the release).
 
-Run: python examples/make_toolhop_demo.py
+Run: python examples/toolhop/make_toolhop_demo.py
 """
 
 from __future__ import annotations

@@ -1,0 +1,180 @@
+"""Error analysis that agrees with people: the rule analyzer against human labels, and its categories against BERTopic.
+
+1. MR-GSM8K dev (241 human-labelled wrong solutions): first-error-step exact and within-one agreement by question
+   type (original / reversed / program-of-thought), and the share of solutions where a step is named.
+2. EIC (900 GPT-4-made wrong GSM8K solutions, nine error types): step exact, type accuracy, macro-F1 over the nine
+   types and the confusion matrix (rows: labelled type, columns: predicted).
+3. Categories: knowbench's pipeline (steps analyzer -> MiniLM -> PCA -> HDBSCAN) on the EIC solutions, NMI / ARI of
+   the categories against the labelled type; BERTopic (default pipeline, same embedding model) on the raw solution text
+   as the baseline, in the same run (outliers count as one more label for both).
+4. Throughput: the analysis of ``--tile`` samples (MR-GSM8K and EIC tiled) in ``--workers`` processes: samples/s and
+   samples/s per core.
+
+Labels outside EIC's nine names (a handful of rows carry a near-synonym) count as the type their file is named after.
+Run: ``python bench/bench_error_analysis.py [--tile 300000] [--workers 2] [--skip-bertopic] [--json out.json]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from collections import Counter
+from multiprocessing import Pool
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("KNOWBENCH_SHARED_DATA", REPO.parent / "shared" / "data"))
+MR = DATA / "mwp_solutions" / "mr_gsm8k_wrong_dev.jsonl"
+EIC = DATA / "mwp_errors" / "eic_gsm8k"
+
+
+def mr_gsm8k() -> dict[str, Any]:
+    from knowbench.datasets_src.mwpes.formats import read_solutions
+    from knowbench.training.mwpes.checks import diagnose
+
+    by: dict[str, Counter[str]] = {}
+    for record in read_solutions("mr-gsm8k", MR):
+        labels = record.label_dict
+        d = diagnose(record.question, record.solution, record.reference, record.gold_answer)
+        human = labels["first_error_step"]
+        for group in (labels.get("question_type") or "?", "all"):
+            c = by.setdefault(group, Counter())
+            c["n"] += 1
+            c["named"] += d.first_error_step is not None
+            c["exact"] += d.first_error_step == human
+            c["within_one"] += d.first_error_step is not None and abs(d.first_error_step - human) <= 1
+    return {g: {"n": c["n"], "exact": c["exact"] / c["n"], "within_one": c["within_one"] / c["n"],
+                "named": c["named"] / c["n"]} for g, c in by.items()}
+
+
+def eic_records() -> list[tuple[Any, str]]:
+    from knowbench.datasets_src.mwpes.formats import read_solutions
+    from knowbench.datasets_src.mwpes.formats.eic import EIC_TYPES
+
+    out = []
+    for path in sorted(EIC.glob("*.jsonl")):
+        for record in read_solutions("eic", path):
+            label = record.label_dict["error_type"]
+            out.append((record, label if label in EIC_TYPES else path.stem))
+    return out
+
+
+def eic(records: list[tuple[Any, str]]) -> dict[str, Any]:
+    from sklearn.metrics import f1_score
+
+    from knowbench.datasets_src.mwpes.formats.eic import EIC_TYPES
+    from knowbench.training.mwpes.checks import diagnose
+
+    step = 0
+    truth, predicted = [], []
+    for record, label in records:
+        d = diagnose(record.question, record.solution, record.reference, record.gold_answer)
+        step += d.first_error_step == record.label_dict["first_error_step"]
+        truth.append(label)
+        predicted.append(d.error_type)
+    names = sorted(EIC_TYPES)
+    confusion = {t: dict(Counter(p for tt, p in zip(truth, predicted, strict=True) if tt == t)) for t in names}
+    return {"n": len(records), "step_exact": step / len(records),
+            "type_accuracy": sum(t == p for t, p in zip(truth, predicted, strict=True)) / len(records),
+            "macro_f1": float(f1_score(truth, predicted, labels=names, average="macro", zero_division=0)),
+            "confusion": confusion}
+
+
+def categories(records: list[tuple[Any, str]], skip_bertopic: bool) -> dict[str, Any]:
+    import numpy as np
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    from knowbench.training.mwpes.embedders import SentenceTransformerEmbedder
+    from knowbench.training.mwpes.pipeline import ErrorClusterPipeline
+    from knowbench.training.mwpes.samples import ErrorSample
+
+    samples = [ErrorSample(f"eic/{i}", r.question, r.reference, r.gold_answer, r.solution, "", r.model)
+               for i, (r, _) in enumerate(records)]
+    truth = [label for _, label in records]
+    embedder = SentenceTransformerEmbedder(cache_dir=None)
+    started = time.perf_counter()
+    result = ErrorClusterPipeline(embedder=embedder, component_options={"reducer": {"n_components": 16}}).fit(samples)
+    ours = {"seconds": time.perf_counter() - started, "categories": len(result.taxonomy.categories),
+            "outliers": result.outlier_fraction, "nmi": normalized_mutual_info_score(truth, result.labels),
+            "ari": adjusted_rand_score(truth, result.labels),
+            "names": [c.name for c in result.taxonomy.categories[:12]]}
+    out = {"knowbench": ours}
+    if not skip_bertopic:
+        from bertopic import BERTopic
+
+        texts = [r.solution for r, _ in records]
+        vectors = embedder.model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
+        started = time.perf_counter()
+        topics, _ = BERTopic(embedding_model=embedder.model).fit_transform(texts, np.asarray(vectors))
+        out["bertopic"] = {"seconds": time.perf_counter() - started, "categories": len(set(topics) - {-1}),
+                           "outliers": float(np.mean(np.asarray(topics) < 0)),
+                           "nmi": normalized_mutual_info_score(truth, topics), "ari": adjusted_rand_score(truth, topics)}
+    return out
+
+
+def _analyse(chunk: list[tuple[str, str, str, str]]) -> int:
+    from knowbench.training.mwpes.checks import diagnose
+
+    for question, solution, reference, gold in chunk:
+        diagnose(question, solution, reference, gold)
+    return len(chunk)
+
+
+def throughput(records: list[tuple[Any, str]], tile: int, workers: int) -> dict[str, Any]:
+    from knowbench.datasets_src.mwpes.formats import read_solutions
+
+    base = [(r.question, r.solution, r.reference, r.gold_answer) for r, _ in records]
+    base += [(r.question, r.solution, r.reference, r.gold_answer) for r in read_solutions("mr-gsm8k", MR)]
+    items = [base[i % len(base)] for i in range(tile)]
+    chunks = [items[i:i + 2000] for i in range(0, len(items), 2000)]
+    started = time.perf_counter()
+    with Pool(workers) as pool:
+        done = sum(pool.imap_unordered(_analyse, chunks))
+    seconds = time.perf_counter() - started
+    return {"samples": done, "workers": workers, "seconds": seconds, "samples_per_s": done / seconds,
+            "samples_per_s_per_core": done / seconds / workers}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--tile", type=int, default=300_000, help="samples for the throughput run (0: skip)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--skip-bertopic", action="store_true")
+    parser.add_argument("--skip-categories", action="store_true")
+    parser.add_argument("--json", type=Path, help="also write every figure here")
+    args = parser.parse_args()
+    figures: dict[str, Any] = {}
+    figures["mr_gsm8k"] = mr = mr_gsm8k()
+    print("MR-GSM8K dev: first wrong step vs the human label")
+    for group, f in sorted(mr.items(), key=lambda kv: kv[0] != "all"):
+        print(f"  {group:9s} n={f['n']:4d}  exact {f['exact']:.3f}  within-one {f['within_one']:.3f}  "
+              f"step named {f['named']:.3f}")
+    records = eic_records()
+    figures["eic"] = e = eic(records)
+    print(f"EIC: n={e['n']}  step exact {e['step_exact']:.3f}  type accuracy {e['type_accuracy']:.3f}  "
+          f"macro-F1 {e['macro_f1']:.3f}")
+    predicted = sorted({p for row in e["confusion"].values() for p in row})
+    print("  confusion (rows: labelled type; columns: " + ", ".join(f"{i}={p}" for i, p in enumerate(predicted)) + ")")
+    for label, row in e["confusion"].items():
+        print(f"  {label[:38]:38s} " + " ".join(f"{row.get(p, 0):4d}" for p in predicted))
+    if not args.skip_categories:
+        figures["categories"] = c = categories(records, args.skip_bertopic)
+        for name, f in c.items():
+            print(f"categories ({name}): {f['categories']} categories, outliers {f['outliers']:.3f}, "
+                  f"NMI vs type {f['nmi']:.3f}, ARI {f['ari']:.3f}, {f['seconds']:.1f} s")
+        if "bertopic" in c and c["bertopic"]["nmi"] > 0:
+            print(f"  NMI ratio knowbench / BERTopic: {c['knowbench']['nmi'] / c['bertopic']['nmi']:.2f}x")
+        print("  first names: " + "; ".join(c["knowbench"]["names"]))
+    if args.tile:
+        figures["throughput"] = t = throughput(records, args.tile, args.workers)
+        print(f"throughput: {t['samples']:,} samples in {t['seconds']:.1f} s on {t['workers']} processes = "
+              f"{t['samples_per_s']:.0f} samples/s ({t['samples_per_s_per_core']:.0f} per core)")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""Ingest formats: readers that turn a file of published model solutions into :class:`SolutionRecord` objects.
+
+The registry :data:`FORMATS` maps a format name (``knowbench ingest mwpes --format NAME``) to a reader, a callable
+``read(path, **options) -> Iterator[SolutionRecord]``. One module per format registers itself here:
+
+=========================== =========================================================================================
+``gsm8k-example-solutions`` OpenAI's GPT-3 ``example_model_solutions.jsonl`` (:mod:`.gpt3`)
+``mr-gsm8k``                MR-GSM8K graded solutions with human first-error labels (:mod:`.mr_gsm8k`)
+``eic``                     EIC erroneous solutions with error type and wrong step (:mod:`.eic`)
+``jsonl``                   any JSON lines file with a field mapping ``--map question=q,solution=s,...`` (:mod:`.jsonl`)
+=========================== =========================================================================================
+
+To add a format: write ``datasets_src/mwpes/formats/<name>.py`` with a reader decorated by
+``@FORMATS.register("<name>")`` that yields :class:`SolutionRecord` (raise :class:`knowbench.errors.SourceFormatError`
+naming the file and the 1-based record for a malformed one), and add the module to :data:`FORMAT_MODULES`.
+
+Example:
+    >>> sorted(FORMATS)
+    ['eic', 'gsm8k-example-solutions', 'jsonl', 'mr-gsm8k']
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from knowbench.registry import Registry
+
+FORMATS: Registry[Any] = Registry("solutions format")
+#: the modules that register formats (imported on first use; other packages may add to FORMATS themselves)
+FORMAT_MODULES = ("gpt3", "mr_gsm8k", "eic", "jsonl")
+
+
+@dataclass(frozen=True)
+class SolutionRecord:
+    """One model solution as a reader yields it: the shape every ingest format produces.
+
+    ``gold_answer`` is the answer as the source writes it (ingest validates it); ``reference`` is a correct
+    reference solution ("" when the source has none); ``source_id`` is the source's own id of the record, ``None``
+    to derive one from the content; ``problem_id`` only when the source itself is aligned with a known reader (the
+    GPT-3 file follows GSM8K's test order). ``labels`` holds human labels: ``first_error_step`` (1-based, the
+    solution's own numbering), ``error_type``, ``reason``, ``question_type``. ``record`` is the 1-based record
+    number, for error messages.
+    """
+
+    question: str
+    solution: str
+    gold_answer: str
+    model: str
+    record: int
+    reference: str = ""
+    source_id: str | None = None
+    dataset: str = "gsm8k"
+    strategy: str = "published"
+    published_label: bool | None = None
+    problem_id: str | None = None
+    labels: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def label_dict(self) -> dict[str, Any]:
+        return dict(self.labels)
+
+    def content_id(self) -> str:
+        """``source_id``, else a hash of question and solution (never a line position)."""
+        if self.source_id:
+            return self.source_id
+        digest = hashlib.sha1(f"{self.question}\x00{self.solution}".encode()).hexdigest()
+        return f"sha1-{digest[:16]}"
+
+
+def _load_all() -> None:
+    for name in FORMAT_MODULES:
+        importlib.import_module(f"{__name__}.{name}")
+
+
+def read_solutions(fmt: str, path: str | os.PathLike[str], **options: Any) -> Iterator[SolutionRecord]:
+    """The records of ``path`` read by format ``fmt`` (unknown names answer with the known ones)."""
+    _load_all()
+    return FORMATS.get(fmt)(path, **options)
+
+
+def format_names() -> list[str]:
+    _load_all()
+    return FORMATS.names()
+
+
+_load_all()

@@ -1,0 +1,150 @@
+"""Ingest format ``lm-eval``: real ``--log_samples`` files of the harness -> a judged run folder -> ``build mwpes``.
+
+The harness files are written by lm-eval itself (``simple_evaluate`` + its ``EvaluationTracker``, exactly what
+``lm_eval --log_samples --output_path`` does) over tasks exported from the real GSM8K and AQuA test files; the
+model is a replay ``LM`` whose answers are derived from each problem, so some are right and some wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("lm_eval")
+from lm_eval.api.model import LM
+
+from knowbench.builders import get_builder
+from knowbench.builders.writer import build_to_folder
+from knowbench.datasets_src.mwpes import read_problems
+from knowbench.datasets_src.mwpes.judge import judge
+from knowbench.datasets_src.mwpes.lm_eval import ingest_lm_eval, read_samples
+from knowbench.errors import ConfigError, SourceFormatError
+from knowbench.training.common.lm_eval import write_export
+from knowbench.training.mwpes.lm_eval import build_export
+
+LIMIT = 12
+
+
+class ReplayLM(LM):
+    """Answers a problem right, with another number, a wrong option or nothing, by a hash of the prompt."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: dict[str, int] = {}
+
+    def generate_until(self, requests: list[Any], disable_tqdm: bool = False) -> list[str]:
+        out = []
+        for request in requests:
+            context, gold = request.arguments[0], request.doc["gold_answer"]
+            n = self.calls[context] = self.calls.get(context, -1) + 1
+            options = [f"So it is {gold}.\nThe answer is {gold}.", f"The answer is {gold}7.", "I give up.",
+                       "The answer is (E)."]
+            out.append(options[(zlib.crc32(context.encode()) + n) % len(options)])
+        return out
+
+    def loglikelihood(self, requests: list[Any], disable_tqdm: bool = False) -> list[Any]:
+        raise NotImplementedError
+
+    def loglikelihood_rolling(self, requests: list[Any], disable_tqdm: bool = False) -> list[Any]:
+        raise NotImplementedError
+
+
+def harness_run(tasks: Path, names: list[str], output: Path) -> None:
+    """What ``lm_eval ... --log_samples --output_path OUTPUT`` does, in this process."""
+    from lm_eval import simple_evaluate
+    from lm_eval.loggers import EvaluationTracker
+    from lm_eval.tasks import TaskManager
+
+    tracker = EvaluationTracker(output_path=str(output))
+    results = simple_evaluate(model=ReplayLM(), tasks=names, limit=LIMIT, log_samples=True, bootstrap_iters=0,
+                              task_manager=TaskManager(include_path=str(tasks), include_defaults=False),
+                              evaluation_tracker=tracker, verbosity="WARNING")
+    samples = results.pop("samples")
+    tracker.save_results_aggregated(results=results, samples=samples)
+    for name in names:
+        tracker.save_results_samples(task_name=name, samples=samples[name])
+
+
+@pytest.fixture(scope="module")
+def harness_files(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Path]]:
+    """Samples files of a greedy run (gsm8k, aqua) and of a 2-sample run (gsm8k)."""
+    root = tmp_path_factory.mktemp("lm-eval")
+    sources = [f"gsm8k={shared_data / 'mwp' / 'gsm8k_test.jsonl'}", f"aqua={shared_data / 'mwp' / 'aqua_test.json'}"]
+    write_export(build_export(sources, out=root / "greedy"), root / "greedy")
+    write_export(build_export(sources[:1], out=root / "sampled", samples=2), root / "sampled")
+    harness_run(root / "greedy", ["mwpes_gsm8k", "mwpes_aqua"], root / "out-greedy")
+    harness_run(root / "sampled", ["mwpes_gsm8k"], root / "out-sampled")
+    return {name: sorted((root / folder).rglob(f"samples_mwpes_{task}_*.jsonl"))
+            for name, folder, task in [("gsm8k", "out-greedy", "gsm8k"), ("aqua", "out-greedy", "aqua"),
+                                       ("sampled", "out-sampled", "gsm8k")]}
+
+
+def test_ingest_judges_every_generation_with_source_ids(harness_files: dict[str, list[Path]], shared_data: Path,
+                                                        tmp_path: Path) -> None:
+    counts = ingest_lm_eval(harness_files["aqua"], tmp_path / "run")
+    records = [json.loads(line) for line in (tmp_path / "run" / "samples.jsonl").read_text().splitlines()]
+    problems = {p.problem_id: p for p in read_problems("aqua", shared_data / "mwp" / "aqua_test.json")[:LIMIT]}
+    logged = [json.loads(line) for line in harness_files["aqua"][0].read_text().splitlines()]
+    assert counts == {"samples": LIMIT, "wrong": sum(r["verdict"] != "correct" for r in records), "added": LIMIT}
+    assert {r["source_id"] for r in records} == {f"mwpes_aqua/{s['doc_id']}" for s in logged}
+    by_source = {r["source_id"]: r for r in records}
+    for sample in logged:
+        record = by_source[f"mwpes_aqua/{sample['doc_id']}"]
+        verdict = judge(problems[record["problem_id"]], sample["resps"][0][0])
+        assert (record["verdict"], record["extracted_answer"]) == (verdict.label, verdict.extracted)
+        assert record["solution"] == sample["resps"][0][0] and record["dataset"] == "aqua"
+    assert {"correct", "wrong"} <= {r["verdict"] for r in records}
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert (config["strategy"], config["temperature"], config["max_new_tokens"]) == ("greedy", 0.0, 512)
+    assert config["lm_eval_version"] and config["model"] == records[0]["model"]
+    assert ingest_lm_eval(harness_files["aqua"], tmp_path / "run")["added"] == 0  # re-ingest adds nothing
+
+
+def test_repeats_become_sample_indices_with_the_sampling_settings(harness_files: dict[str, list[Path]],
+                                                                  tmp_path: Path) -> None:
+    settings, items = read_samples(harness_files["sampled"][0])
+    assert (settings["strategy"], settings["temperature"], settings["repeats"]) == ("sample", 0.7, 2)
+    assert all(len(texts) == 2 for _, _, texts in items)
+    ingest_lm_eval(harness_files["sampled"], tmp_path / "run")
+    records = [json.loads(line) for line in (tmp_path / "run" / "samples.jsonl").read_text().splitlines()]
+    assert len(records) == 2 * LIMIT and {r["sample_index"] for r in records} == {0, 1}
+    assert all("/sample-t0.7-p1/" in r["id"] for r in records)
+
+
+def test_round_trip_builds_mwpes_with_source_ids(harness_files: dict[str, list[Path]], tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    ingest_lm_eval(harness_files["gsm8k"], tmp_path / "run")
+    wrong = [json.loads(line) for line in (tmp_path / "run" / "samples.jsonl").read_text().splitlines()]
+    wrong = [r for r in wrong if r["verdict"] != "correct"]
+    report = build_to_folder(get_builder("mwpes", runs=(tmp_path / "run",)), tmp_path / "mwpes")
+    (split,) = [s for s in report.splits if s.config == "gsm8k"]
+    table = pq.read_table([tmp_path / "mwpes" / f for f in split.files])
+    assert 0 < table.num_rows <= len(wrong)
+    assert set(table.column("source_id").to_pylist()) <= {r["source_id"] for r in wrong}
+
+
+def test_mixed_datasets_and_broken_files_are_refused(harness_files: dict[str, list[Path]], tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="one dataset"):
+        ingest_lm_eval([*harness_files["gsm8k"], *harness_files["aqua"]], tmp_path / "mixed")
+    with pytest.raises(ConfigError, match="another model or generation setting"):
+        ingest_lm_eval([*harness_files["gsm8k"], *harness_files["sampled"]], tmp_path / "mixed")
+    assert not (tmp_path / "mixed").exists()
+    lonely = tmp_path / harness_files["gsm8k"][0].name
+    lonely.write_text(harness_files["gsm8k"][0].read_text())
+    with pytest.raises(SourceFormatError, match="results_"):
+        ingest_lm_eval([lonely], tmp_path / "run")
+    with pytest.raises(SourceFormatError, match="samples_<task>_<date>"):
+        ingest_lm_eval([tmp_path / "notes.jsonl"], tmp_path / "run")
+    broken = harness_files["gsm8k"][0].parent / "broken"
+    broken.mkdir()
+    name = harness_files["gsm8k"][0].name
+    (broken / name).write_text(json.dumps({"doc_id": 0, "doc": {"question": "q"}, "resps": [["4"]]}) + "\n")
+    (broken / name.replace("samples_mwpes_gsm8k_", "results_").replace(".jsonl", ".json")).write_text(
+        next(harness_files["gsm8k"][0].parent.glob("results_*.json")).read_text())
+    with pytest.raises(SourceFormatError, match="line 1: doc is not a knowbench problem row"):
+        ingest_lm_eval([broken / name], tmp_path / "run")

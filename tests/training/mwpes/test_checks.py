@@ -1,0 +1,120 @@
+"""Each per-step check and each error type, on small solutions built by the type's definition, then on the real files.
+
+The small cases take a real GSM8K reference (the first test problem, Janet's ducks) and change one thing the way the
+error type describes; the real-file tests compare with the human / EIC labels.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from knowbench.training.mwpes.checks import ERROR_TYPES, diagnose
+
+QUESTION = ("Janet's ducks lay 16 eggs per day. She eats three for breakfast every morning and bakes muffins for her "
+            "friends every day with four. She sells the remainder at the farmers' market daily for $2 per fresh duck "
+            "egg. How much in dollars does she make every day at the farmers' market?")
+REFERENCE = "She eats 3 + 4 = 7 eggs every day.\nShe has 16 - 7 = 9 eggs left.\nShe makes 9 * 2 = $18 every day.\n#### 18"
+
+
+def _check(solution: str, reference: str = REFERENCE, question: str = QUESTION, gold: str = "18"):
+    return diagnose(question, solution, reference, gold)
+
+
+@pytest.mark.parametrize(("solution", "step", "kind"), [
+    # the arithmetic of a stated equation is wrong
+    ("She eats 3 + 4 = 7 eggs every day.\nShe has 16 - 7 = 8 eggs left.\nShe makes 8 * 2 = $16 every day.\n#### 16",
+     2, "calculation_error"),
+    # one operator swapped, same quantities
+    ("She eats 3 + 4 = 7 eggs every day.\nShe has 16 + 7 = 23 eggs left.\nShe makes 23 * 2 = $46 every day.\n#### 46",
+     2, "operator_error"),
+    # a question number copied wrong
+    ("She eats 3 + 4 = 7 eggs every day.\nShe has 15 - 7 = 8 eggs left.\nShe makes 8 * 2 = $16 every day.\n#### 16",
+     2, "referencing_context_value_error"),
+    # an earlier step's value copied wrong
+    ("She eats 3 + 4 = 7 eggs every day.\nShe has 16 - 7 = 9 eggs left.\nShe makes 8 * 2 = $16 every day.\n#### 16",
+     3, "referencing_previous_step_value_error"),
+    # a quantity the reference combines is left out
+    ("She eats 3 eggs every day.\nShe has 16 - 3 = 13 eggs left.\nShe makes 13 * 2 = $26 every day.\n#### 26",
+     2, "missing_step"),
+    # a quantity the problem does not give is added
+    ("She eats 3 + 4 = 7 eggs every day.\nShe also gives 5 eggs away, so she has 16 - 7 - 5 = 4 eggs left.\n"
+     "She makes 4 * 2 = $8 every day.\n#### 8", 2, "adding_irrelevant_information"),
+    # the same quantities combined by another formula
+    ("She eats 3 * 4 = 12 eggs every day.\nShe has 16 - 12 = 4 eggs left.\nShe makes 4 * 2 = $8 every day.\n#### 8",
+     1, "operator_error"),
+    ("She eats 3 + 4 = 7 eggs every day.\nShe has 16 / 7 = 2.29 eggs left.\nShe makes 2.29 * 2 = $4.58 every day.\n"
+     "#### 4.58", 2, "operator_error"),
+    # every step right, but another number reported
+    ("She eats 3 + 4 = 7 eggs every day.\nShe has 16 - 7 = 9 eggs left.\nShe makes 9 * 2 = $18 every day.\n#### 9",
+     4, "answer_extraction"),
+])
+def test_each_check_names_the_step_and_type(solution: str, step: int, kind: str) -> None:
+    diagnosis = _check(solution)
+    assert (diagnosis.first_error_step, diagnosis.error_type) == (step, kind), diagnosis.evidence
+    assert diagnosis.error_type in ERROR_TYPES and f"step {step}" in diagnosis.evidence
+
+
+def test_unit_conversion_and_counting() -> None:
+    question = "Greg drives for 30 minutes at 20 miles per hour. How many miles does he drive?"
+    reference = "30 minutes is 30 / 60 = 0.5 hours.\nHe drives 0.5 * 20 = 10 miles.\n#### 10"
+    unit = diagnose(question, "30 minutes is 30 / 100 = 0.3 hours.\nHe drives 0.3 * 20 = 6 miles.\n#### 6", reference,
+                    "10")
+    assert (unit.first_error_step, unit.error_type) == (1, "unit_conversion_error")
+    question = "Jasmine swims 12 laps every afternoon, Monday through Friday. How many laps does she swim in a week?"
+    reference = "She swims 5 days a week.\nShe swims 12 * 5 = 60 laps a week.\n#### 60"
+    counting = diagnose(question, "She swims 5 days a week.\nShe swims 12 * 4 = 48 laps a week.\n#### 48", reference,
+                        "60")
+    assert (counting.first_error_step, counting.error_type) == (2, "counting_error")
+
+
+def test_without_reference_and_truncated() -> None:
+    no_reference = diagnose(QUESTION, "She eats 3 + 4 = 7 eggs.\nShe sells 16 - 7 = 9 eggs.\n#### 9", "", "18")
+    assert no_reference.error_type == "no_reference" and no_reference.first_error_step == 3
+    truncated = diagnose(QUESTION, "She eats 3 + 4 = 7 eggs every day.\nShe has 16 - 7 = 9 eggs", REFERENCE, "18")
+    assert truncated.error_type == "truncated" and truncated.first_error_step == 2
+
+
+def test_unknown_takes_the_gold_value() -> None:
+    question = ("Janet had 22 green pens and 10 yellow pens. Then she bought x bags of blue pens with 9 pens each. "
+                "She has 86 pens now. What is the value of unknown variable x?")
+    solution = ("Step 1: She had 22 + 10 = 32 pens.\nStep 2: Now she has 32 + 9x pens.\nStep 3: So 32 + 9x = 86.\n"
+                "Step 4: Solving, 9x = 86 - 32 = 45, so x = 5.\nStep 5: #### 5")
+    diagnosis = diagnose(question, solution, "", "6")
+    assert diagnosis.first_error_step == 4 and diagnosis.error_type == "calculation_error"
+
+
+def test_program_of_thought_values_are_checked(shared_data: Path) -> None:
+    question = ("Christina needs .75 gift bags per invited guest, because 1/4 of attendees don't show up. She invited 16 "
+                "friends. Gift bags are $2 each. How much will she spend?")
+    reference = "She needs 16 * 0.75 = 12 bags.\nShe spends 12 * 2 = $24.\n#### 24"
+    code = ("Step 1: no_show = 1/4\nStep 2: guests = 16\nStep 3: bags = guests * 0.75\nStep 4: total = no_show + bags\n"
+            "Step 5: cost = total * 2\nStep 6: print(cost)")
+    diagnosis = diagnose(question, code, reference, "24")
+    assert diagnosis.first_error_step == 4 and "12.25" in diagnosis.evidence
+
+
+def test_agreement_with_people_on_the_real_files(shared_data: Path) -> None:
+    """Floors well below the benchmark figures (bench/bench_error_analysis.py), so a regression is caught."""
+    from knowbench.datasets_src.mwpes.formats import read_solutions
+
+    mr = list(read_solutions("mr-gsm8k", shared_data / "mwp_solutions/mr_gsm8k_wrong_dev.jsonl"))
+    found = [diagnose(r.question, r.solution, r.reference, r.gold_answer) for r in mr]
+    exact = sum(d.first_error_step == r.label_dict["first_error_step"] for d, r in zip(found, mr, strict=True))
+    assert exact / len(mr) >= 0.45 and sum(d.first_error_step is not None for d in found) / len(mr) >= 0.95
+    for path in sorted((shared_data / "mwp_errors/eic_gsm8k").glob("*.jsonl")):
+        records = list(read_solutions("eic", path))
+        found = [diagnose(r.question, r.solution, r.reference, r.gold_answer) for r in records]
+        step = sum(d.first_error_step == r.label_dict["first_error_step"] for d, r in zip(found, records, strict=True))
+        typed = sum(d.error_type == path.stem for d in found)
+        assert step / len(records) >= 0.6, path.stem
+        assert typed / len(records) >= 0.35, path.stem  # chance is 1/9
+
+
+def test_evidence_is_readable_json() -> None:
+    diagnosis = _check("She eats 3 + 4 = 7 eggs every day.\nShe has 16 - 7 = 8 eggs left.\n#### 16")
+    record = diagnosis.to_dict()
+    assert json.loads(json.dumps(record)) == record
+    assert record["step_text"] == "She has 16 - 7 = 8 eggs left." and 0 < record["confidence"] <= 1

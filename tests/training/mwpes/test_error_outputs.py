@@ -1,0 +1,102 @@
+"""What the error analysis writes: assignments rows with source_id / first_error_step / error_type / evidence, one
+category per identical analysis, names without "Step k" noise, the clustered export and its card."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from knowbench.cli import main
+from knowbench.training.mwpes.analyzers import StepCheckAnalyzer, embedding_text
+from knowbench.training.mwpes.checks import ERROR_TYPES
+from knowbench.training.mwpes.pipeline import ErrorClusterPipeline, share_identical
+from knowbench.training.mwpes.runs import records_from_result
+from knowbench.training.mwpes.samples import ErrorSample
+
+MR = "mwp_solutions/mr_gsm8k_wrong_dev.jsonl"
+
+
+def _mr_samples(shared_data: Path) -> list[ErrorSample]:
+    from knowbench.datasets_src.mwpes.formats import read_solutions
+
+    return [ErrorSample(f"mr/{r.source_id}", r.question, r.reference, r.gold_answer, r.solution, "", r.model,
+                        extra={"source_id": r.source_id}) for r in read_solutions("mr-gsm8k", shared_data / MR)]
+
+
+def test_identical_texts_share_one_category() -> None:
+    labels = share_identical(["a", "b", "a", "a", "c"], np.array([3, 1, -1, 2, 0]))
+    assert labels[0] == labels[2] == labels[3] and labels[1] == 1 and labels[4] == 0
+
+
+def test_embedding_text_drops_step_numbers_and_numbers() -> None:
+    first = embedding_text("operator_error", "step 2 computes 16+7 = 23, a value the reference never reaches")
+    second = embedding_text("operator_error", "step 5 computes 3+40 = 43, a value the reference never reaches")
+    assert first == second and "step" not in first.lower() and "operator error" in first
+
+
+def test_records_carry_the_analysis(shared_data: Path) -> None:
+    from knowbench.training.mwpes.embedders import PrecomputedEmbedder
+
+    samples = _mr_samples(shared_data)[:80]
+    analyses = StepCheckAnalyzer().analyze(samples)
+    texts = sorted({a.text for a in analyses})
+    vectors = {t: np.eye(len(texts), dtype=np.float32)[i] for i, t in enumerate(texts)}  # one direction per text
+    pipeline = ErrorClusterPipeline(embedder=PrecomputedEmbedder(vectors), clusterer="kmeans",
+                                    component_options={"clusterer": {"n_clusters": 6}})
+    result = pipeline.fit(samples)
+    records = records_from_result(result)
+    for record, sample, analysis in zip(records, samples, analyses, strict=True):
+        assert record["source_id"] == sample.extra["source_id"]
+        assert record["first_error_step"] == analysis.step and record["error_type"] == analysis.kind
+        assert record["error_type"] in ERROR_TYPES and record["evidence"]
+    by_text: dict[str, set[int]] = {}
+    for record in records:
+        by_text.setdefault(record["text"], set()).add(record["category"])
+    assert all(len(c) == 1 for c in by_text.values())
+    for category in result.taxonomy.categories:
+        assert "step" not in category.name.lower().split(), category.name
+
+
+@pytest.mark.slow
+def test_done_when_commands(shared_data: Path, tmp_path: Path) -> None:
+    """The issue's commands: ingest mwpes -> build mwpes -> cluster mwpes -> cluster export (MR-GSM8K and EIC)."""
+    run, data, tree = tmp_path / "R", tmp_path / "D", tmp_path / "T"
+    assert main(["ingest", "mwpes", "--solutions", str(shared_data / MR), "--format", "mr-gsm8k", "--out", str(run)]) == 0
+    assert main(["build", "mwpes", "--runs", str(run), "--out", str(data)]) == 0
+    assert main(["cluster", "mwpes", "--data", str(data), "--out", str(tree), "--no-plots",
+                 "--cache", str(tmp_path / "cache")]) == 0
+    rows = [json.loads(line) for line in (tree / "assignments.jsonl").read_text().splitlines()]
+    uuids = {json.loads(line)["uuid"] for line in (shared_data / MR).read_text().splitlines()}
+    assert {r["source_id"] for r in rows} == uuids
+    named = [r for r in rows if isinstance(r["first_error_step"], int)]
+    assert len(named) >= 0.95 * len(rows) and all(r["first_error_step"] >= 1 for r in named)
+    assert all(r["error_type"] in ERROR_TYPES and r["evidence"] for r in rows)
+    out = tmp_path / "C"
+    assert main(["cluster", "export", str(tree), "--data", str(data), "--out", str(out)]) == 0
+    from knowbench.loaders import load
+
+    exported = list(load("mwpes_clustered", out, "clustered", split="train"))
+    assert {r["error_type"] for r in exported} == {r["error_type"] for r in rows}
+    card = (out / "README.md").read_text()
+    assert "Error types per model and dataset" in card and "| gsm8k | 241 |" in card
+    # several EIC runs into one build
+    runs = []
+    for path in sorted((shared_data / "mwp_errors/eic_gsm8k").glob("*.jsonl"))[:2]:
+        runs.append(str(tmp_path / path.stem))
+        assert main(["ingest", "mwp", "--solutions", str(path), "--format", "eic", "--out", runs[-1]]) == 0
+    assert main(["build", "mwpes", "--runs", *runs, "--out", str(tmp_path / "E")]) == 0
+
+
+def test_malformed_record_is_one_cli_line(shared_data: Path, tmp_path: Path, capsys) -> None:
+    lines = (shared_data / MR).read_text().splitlines()[:3]
+    broken = json.loads(lines[1])
+    broken["model_output_steps"] = "Step 1: not a list"
+    path = tmp_path / "broken.jsonl"
+    path.write_text("\n".join([lines[0], json.dumps(broken), lines[2]]) + "\n")
+    assert main(["ingest", "mwpes", "--solutions", str(path), "--format", "mr-gsm8k", "--out", str(tmp_path / "R")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and "line 2" in err and "\n" not in err
+    assert not (tmp_path / "R").exists()

@@ -1,0 +1,70 @@
+"""Step splitting of every solution layout, equations, and program-of-thought values from the sandbox."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from knowbench.training.mwpes.steps import equations, normalise_expression, raw_steps, split_steps
+
+MR = "mwp_solutions/mr_gsm8k_wrong_dev.jsonl"
+
+
+def test_step_prefixes_keep_the_solutions_numbering(shared_data: Path) -> None:
+    rows = [json.loads(line) for line in (shared_data / MR).read_text().splitlines()]
+    for row in rows:
+        steps = raw_steps("\n".join(row["model_output_steps"]))
+        assert [n for n, _ in steps] == [int(s.split(":")[0].split()[1]) for s in row["model_output_steps"]]
+    # a numbering that does not start at 1 is kept as written
+    assert [n for n, _ in raw_steps("Step 3: a = 2\nStep 4: b = 3")] == [3, 4]
+
+
+def test_lines_sentences_and_answer_lines(shared_data: Path) -> None:
+    gsm8k = json.loads((shared_data / "mwp/gsm8k_test.jsonl").read_text().splitlines()[0])
+    steps = split_steps(gsm8k["answer"])
+    lines = [line for line in gsm8k["answer"].split("\n") if line.strip()]
+    assert [s.number for s in steps] == list(range(1, len(lines) + 1))
+    assert steps[-1].kind == "answer" and all(s.kind == "text" for s in steps[:-1])
+    # calculator notes are equations with their stated results
+    for step in steps:
+        notes = [float(n.split("=")[-1]) for n in re.findall(r"<<([^>]*)>>", step.text)]
+        assert [e.stated for e in step.equations[:len(notes)]] == notes
+    paragraph = split_steps("She has 3 apples. She buys 4 more, so 3 + 4 = 7. The answer is 7.")
+    assert [s.number for s in paragraph] == [1, 2, 3] and paragraph[2].kind == "answer"
+    assert paragraph[1].equations[0].expression == "3+4"
+
+
+def test_latex_boxed_and_fractions() -> None:
+    steps = split_steps("We need $\\frac{3}{4} \\times 8 = 6$ cups.\nSo the answer is $\\boxed{6}$.")
+    assert steps[0].equations[0].computed == 6.0 and steps[0].equations[0].stated == 6.0
+    assert steps[1].kind == "answer" and steps[1].numbers == (6.0,)
+
+
+def test_written_equations_strip_units_and_keep_unknowns() -> None:
+    assert normalise_expression("30 minutes * (1 hour/60 minutes)") == "30*(1/60)"
+    assert normalise_expression("26 days * $10/day") == "26*10"
+    assert normalise_expression("the 40 bulbs that Allyn has uses 60/40") == "60/40"  # the last expression only
+    (wrong,) = equations("He can earn $6 x 4 = $23 for the skirts.")
+    assert (wrong.stated, wrong.computed) == (23.0, 24.0)
+    chain = equations("so 44+9X=<<44+9X=98-44=54>>54", {"X": 6.0})
+    assert [(e.expression, e.stated, e.computed) for e in chain][:2] == [("44+9*X", 54.0, 98.0), ("98-44", 54.0, 54.0)]
+    percent = equations("(3600/6000)*100% = 60%")
+    assert percent[0].stated == percent[0].computed == 0.6
+
+
+def test_program_of_thought_runs_in_the_sandbox(shared_data: Path) -> None:
+    rows = [json.loads(line) for line in (shared_data / MR).read_text().splitlines()]
+    pot = next(r for r in rows if r["question_type"] == "POT" and any("print(" in s for s in r["model_output_steps"]))
+    steps = split_steps("\n".join(pot["model_output_steps"]))
+    assert {s.kind for s in steps} == {"code"}
+    namespace: dict = {}
+    for step in steps:  # the same program, statement by statement, run here only to cross-check the sandbox
+        code = step.text.split("#")[0]
+        if code.strip().startswith("print("):
+            assert step.values == (float(eval(code.strip()[6:-1], {}, namespace)),)
+            continue
+        exec(code, {}, namespace)
+        target = code.split("=")[0].strip()
+        if target.isidentifier() and isinstance(namespace.get(target), int | float):
+            assert step.values == (float(namespace[target]),)

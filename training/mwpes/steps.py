@@ -1,0 +1,302 @@
+"""Steps of any math solution, numbered as the solution numbers them, with the equations and numbers of each.
+
+A solution is split by the first layout that fits:
+
+- ``Step k:`` prefixes (MR-GSM8K, PRM800K style): step ``k`` is the text after its prefix (continuation lines join it);
+- several lines (GSM8K, EIC): each non-empty line is a step, numbered from 1;
+- one paragraph: its sentences;
+- program-of-thought code (every step parses as Python): each statement is a step, and
+  :func:`knowbench.training.mwpes.program.run_program` gives the value each one assigns.
+
+Equations come from ``<<a*b=c>>`` calculator notes and from written chains such as ``6 x $4 = $24`` or
+``30 minutes * (1 hour/60 minutes) = 0.5 hours`` (units and currency stripped); a LaTeX ``\\boxed{}`` or ``####``
+line is the final answer.
+
+Example:
+    >>> steps = split_steps("Step 1: 4 x 2 = 8 pounds a day.\\nStep 2: #### 8")
+    >>> [(s.number, s.kind) for s in steps], steps[0].equations[0].stated, steps[0].equations[0].computed
+    ([(1, 'text'), (2, 'answer')], 8.0, 8.0)
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import operator
+import re
+import warnings
+from collections.abc import Collection
+from dataclasses import dataclass, field
+
+_STEP_PREFIX = re.compile(r"^\s*(?:#+\s*)?Step\s*(\d+)\s*[:.)]\s?", re.I | re.M)
+_CALC = re.compile(r"<<([^<>]*)>>")
+_NUM = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d*\.\d+|\d+)(?:\.\d+)?")
+_ANSWER = re.compile(r"(?:####|\\boxed\{|\bthe (?:final )?answer is\b|^\s*A:)", re.I)
+_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+        ast.Pow: operator.pow, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod}
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z$])")
+
+
+@dataclass(frozen=True)
+class Equation:
+    """One stated equality: ``expression`` (normalised arithmetic), the value ``stated`` on its right-hand side,
+    and the value ``computed`` from the expression (``None`` when it cannot be evaluated)."""
+
+    expression: str
+    stated: float | None
+    computed: float | None
+    text: str
+    variables: tuple[str, ...] = ()
+
+    @property
+    def operands(self) -> list[float]:
+        found = re.findall(r"(?:(?<=^)|(?<=[-+*/(]))-?(?:\d*\.\d+|\d+)|(?:\d*\.\d+|\d+)", self.expression)
+        return [v for v in (to_number(n) for n in found) if v is not None]
+
+    @property
+    def operators(self) -> str:
+        """The arithmetic operators in order (a leading minus sign is not one)."""
+        return "".join(re.findall(r"(?<=[\d)\w])\s*([-+*/])", self.expression))
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step: its own ``number``, ``text`` (prefix removed), ``kind`` (``text``, ``code`` or ``answer``), its
+    equations, the numbers it mentions, and ``values`` (what a code step assigns, from running the program)."""
+
+    number: int
+    text: str
+    kind: str = "text"
+    equations: tuple[Equation, ...] = ()
+    numbers: tuple[float, ...] = ()
+    values: tuple[float, ...] = field(default=())
+
+    @property
+    def results(self) -> list[float]:
+        """The values this step produces: stated equation results, else what its code assigns."""
+        out = [e.stated for e in self.equations if e.stated is not None]
+        return out or list(self.values)
+
+
+def to_number(text: str) -> float | None:
+    """``"1,000"`` -> 1000.0, ``"$2.50"`` -> 2.5; ``None`` when not a number."""
+    try:
+        value = float(text.replace(",", "").replace("$", "").strip())
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def safe_eval(expression: str, variables: dict[str, float] | None = None) -> float | None:
+    """Evaluate arithmetic (numbers, names given in ``variables``, ``+ - * / ** // %``, parentheses), no ``eval``.
+
+    Example:
+        >>> safe_eval("44+9*X", {"X": 6}), safe_eval("2/0")
+        (98.0, None)
+    """
+    variables = variables or {}
+
+    def walk(node: ast.AST) -> float:
+        if isinstance(node, ast.Expression):
+            return walk(node.body)
+        if isinstance(node, ast.Constant) and isinstance(node.value, int | float) and not isinstance(node.value, bool):
+            return float(node.value)
+        if isinstance(node, ast.Name) and node.id in variables:
+            return float(variables[node.id])
+        if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+            left, right = walk(node.left), walk(node.right)
+            if isinstance(node.op, ast.Pow) and abs(right) > 64:
+                raise ValueError("exponent too large")
+            return float(_OPS[type(node.op)](left, right))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+            value = walk(node.operand)
+            return -value if isinstance(node.op, ast.USub) else value
+        raise ValueError("unsupported")
+
+    try:
+        with warnings.catch_warnings():  # "2x" is a SyntaxWarning before it is a SyntaxError
+            warnings.simplefilter("ignore", SyntaxWarning)
+            tree = ast.parse(expression.strip(), mode="eval")
+        value = walk(tree)
+    except (SyntaxError, ValueError, ZeroDivisionError, OverflowError, TypeError, RecursionError, MemoryError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def normalise_expression(text: str, variables: Collection[str] = ()) -> str:
+    """Written arithmetic -> Python arithmetic: units, ``$``, thousands commas and words go; ``x``/``×`` between
+    numbers, ``÷``, ``^``, ``%`` and implicit products (``9X``, ``2(3)``) are rewritten.
+
+    Example:
+        >>> normalise_expression("30 minutes * (1 hour/60 minutes)"), normalise_expression("26 days * $10/day")
+        ('30*(1/60)', '26*10')
+        >>> normalise_expression("\\\\frac{3}{4} \\\\times 8"), normalise_expression("44+9X", "X")
+        ('(3)/(4)*8', '44+9*X')
+    """
+    text = re.sub(r"\\[dt]?frac\{([^{}]*)\}\{([^{}]*)\}", r"(\1)/(\2)", text)
+    text = text.replace("\\times", "*").replace("\\cdot", "*").replace("\\div", "/").replace("÷", "/")
+    text = text.replace("×", "*").replace("−", "-").replace("–", "-").replace("^", "**").replace("$", "")
+    text = re.sub(r"\\[a-zA-Z]+", " ", text).replace("{", "(").replace("}", ")")
+    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
+    text = re.sub(r"(?<=[\d)])\s*[xX]\s*(?=[\d($])", "*", text)
+    text = re.sub(r"/\s*(?:[A-Za-z][A-Za-z']*\s*)+(?=$|[^\w(])", " ", text)  # "$10/day": a rate's unit
+    text = re.sub(r"(\d+(?:\.\d+)?)\s*%", lambda m: f" {float(m.group(1)) / 100!r} ", text)
+    text = re.sub(r"[A-Za-z][A-Za-z']+", " ", text)  # words and units
+    text = re.sub(r"(?<![A-Za-z])[A-Za-z](?![A-Za-z])", lambda m: _letter(m, variables), text)
+    text = re.sub(r"(?<=[\d)A-Za-z.])\s+(?=[\d(A-Za-z])", "|", text)  # numbers side by side: separate clauses
+    text = re.sub(r"(?<=[\d)])\s*(?=[A-Za-z(])", "*", text)
+    text = re.sub(r"(?<=[A-Za-z)])\s*(?=[\d(])", "*", text)
+    text = re.sub(r"\s+", "", text)
+    text = re.sub(r"[^\d.+\-*/()A-Za-z|]", "", text).rsplit("|", 1)[-1]
+    return re.sub(r"\*\*+(?!\d|\()", "", text).strip("*/+")
+
+
+def _letter(match: re.Match[str], variables: Collection[str]) -> str:
+    """Keep a single letter that is an unknown (``9x``, ``k =``); drop articles and stray letters."""
+    letter, text, start, end = match.group(0), match.string, match.start(), match.end()
+    if letter in variables:
+        return letter
+    near = text[max(0, start - 2):start] + text[end:end + 2]
+    return letter if letter not in "aAI" and re.search(r"[-+*/=\d]", near) else " "
+
+
+_EXPRESSION_TAIL = re.compile(r"[-+*/()\d.\sA-Za-z]*[\d)]\s*$")
+
+
+def _expression_before(text: str, variables: Collection[str] = ()) -> str:
+    """The arithmetic at the end of ``text`` (the left side of an ``=``)."""
+    clause = re.split(r"[:;,?!]\s|\.\s+(?=[A-Z])|\b(?:is|are|was|were|be|so|then|gives|makes|means|of)\b", text)[-1]
+    expression = normalise_expression(clause, variables)
+    match = re.search(r"[-+(\d.A-Za-z][-+*/()\d.A-Za-z]*$", expression)
+    return match.group(0) if match else ""
+
+
+_LEADING = re.compile(r"^\s*\$?\s*-?(?:[\d(]|[A-Za-z](?![A-Za-z]))[\d$.,()\s+\-*/x×÷%^]*(?:[A-Za-z](?![A-Za-z]))?"
+                      r"[\d$.,()\s+\-*/x×÷%^]*")
+
+
+def _expression_after(text: str, variables: Collection[str] = ()) -> str:
+    """The arithmetic at the start of ``text`` (the right side of an ``=``): ``" $24 for ..."`` -> ``"24"``."""
+    match = _LEADING.match(text)
+    if not match:
+        return ""
+    return normalise_expression(match.group(0).rstrip(" .,"), variables).strip("*/+") if match.group(0).strip() else ""
+
+
+def _variables(expression: str) -> tuple[str, ...]:
+    return tuple(sorted(set(re.findall(r"[A-Za-z]", expression))))
+
+
+def equations(text: str, unknowns: dict[str, float] | None = None) -> tuple[Equation, ...]:
+    """Every equality stated in ``text``: calculator notes first, then written ``expression = value`` chains.
+
+    ``unknowns`` gives values to single-letter unknowns (the question's ``x``), so ``9x = 54`` can be checked.
+
+    Example:
+        >>> [(e.expression, e.stated, e.computed) for e in equations("He earns $6 x 4 = $23 for the skirts.")]
+        [('6*4', 23.0, 24.0)]
+    """
+    unknowns = unknowns or {}
+    found: list[Equation] = []
+    for body in _CALC.findall(text):
+        parts = body.split("=")
+        for left, right in zip(parts, parts[1:], strict=False):
+            found.append(_equation(normalise_expression(left, unknowns), normalise_expression(right, unknowns), body,
+                                   unknowns))
+    pieces = _CALC.sub(" ", text).split("=")
+    for index in range(1, len(pieces)):
+        left = _expression_before(pieces[index - 1], unknowns)
+        right = _expression_after(pieces[index], unknowns)
+        if not left or not right:
+            continue
+        if not re.search(r"[-+*/A-Za-z]", left.lstrip("-")):  # "= 24" restating a number is no arithmetic
+            continue
+        if any(e.expression == left for e in found):
+            continue
+        found.append(_equation(left, right, pieces[index - 1][-60:] + "=" + pieces[index][:40], unknowns))
+    return tuple(e for e in found if e.expression)
+
+
+def _equation(left: str, right: str, text: str, unknowns: dict[str, float]) -> Equation:
+    names = _variables(left + right)
+    values = {n: unknowns[n] for n in names if n in unknowns}
+    if names and len(values) != len(names):
+        return Equation(left, None, None, text.strip(), names)
+    return Equation(left, safe_eval(right, values), safe_eval(left, values), text.strip(), names)
+
+
+def numbers_in(text: str) -> tuple[float, ...]:
+    """The numbers a text mentions (calculator notes and ``Step k`` prefixes excluded; ``50%`` is 0.5 and 50)."""
+    text = _CALC.sub(" ", text)
+    out = []
+    for match in re.finditer(r"(?<![\w.])\$?(-?(?:\d{1,3}(?:,\d{3})+|\d*\.\d+|\d+)(?:\.\d+)?)(\s*%)?", text):
+        value = to_number(match.group(1))
+        if value is None:
+            continue
+        out.append(value)
+        if match.group(2):
+            out.append(value / 100)
+    return tuple(out)
+
+
+def is_answer_line(text: str) -> bool:
+    """A line that only states the final answer (``#### 18``, ``The answer is: 18``, ``\\boxed{18}``)."""
+    return bool(_ANSWER.search(text)) and len(re.sub(r"[^A-Za-z]", "", _ANSWER.sub("", text))) < 40
+
+
+def looks_like_code(lines: list[str]) -> bool:
+    """Program-of-thought: every line parses as Python and at least one assigns or prints."""
+    body = [line for line in lines if line.strip() and not line.strip().startswith("#")]
+    if not body:
+        return False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SyntaxWarning)
+            tree = ast.parse("\n".join(line.rstrip() for line in _dedent(body)))
+    except SyntaxError:
+        return False
+    return any(isinstance(node, ast.Assign | ast.AugAssign | ast.FunctionDef) for node in ast.walk(tree))
+
+
+def _dedent(lines: list[str]) -> list[str]:
+    import textwrap
+
+    return textwrap.dedent("\n".join(lines)).split("\n")
+
+
+def raw_steps(solution: str) -> list[tuple[int, str]]:
+    """``(number, text)`` pairs in the solution's own numbering (see the module docstring)."""
+    text = solution.replace("\r\n", "\n").strip()
+    prefixes = list(_STEP_PREFIX.finditer(text))
+    if prefixes and prefixes[0].start() == 0 or len(prefixes) >= 2:
+        out = []
+        for index, match in enumerate(prefixes):
+            end = prefixes[index + 1].start() if index + 1 < len(prefixes) else len(text)
+            out.append((int(match.group(1)), text[match.end():end].strip()))
+        return out
+    lines = [line for line in text.split("\n") if line.strip()]
+    if len(lines) > 1:
+        return list(enumerate((line.strip() for line in lines), start=1))
+    sentences = [s.strip() for s in _SENTENCE.split(text) if s.strip()]
+    return list(enumerate(sentences, start=1))
+
+
+def split_steps(solution: str, unknowns: dict[str, float] | None = None, run_code: bool = True) -> list[Step]:
+    """The steps of ``solution`` with equations and numbers; code steps get the values their statements assign.
+
+    ``run_code`` runs program-of-thought solutions in the sandbox (:mod:`knowbench.training.mwpes.program`).
+    """
+    pieces = raw_steps(solution)
+    code_lines = [text for _, text in pieces]
+    if len(pieces) >= 2 and looks_like_code(code_lines):
+        values: dict[int, tuple[float, ...]] = {}
+        if run_code:
+            from knowbench.training.mwpes.program import run_program
+
+            values = run_program([(n, t) for n, t in pieces])
+        return [Step(n, t, "code", (), numbers_in(t.split("#")[0]), values.get(n, ())) for n, t in pieces]
+    steps = []
+    for number, text in pieces:
+        kind = "answer" if is_answer_line(text) else "text"
+        steps.append(Step(number, text, kind, equations(text, unknowns), numbers_in(text)))
+    return steps
