@@ -164,14 +164,8 @@ class TriplesBuilder(DatasetBuilder[TriplesConfig]):
         if missing:
             raise SourceFormatError(folder, f"fact {missing[0]!r}", f"{len(missing)} facts have no counts here")
         pick = np.asarray([position[f.fact_id] for f in facts], np.int64)
-        meta_path = (folder if folder.is_dir() else folder.parent) / "count_meta.json"
-        mode = "unknown"
-        if meta_path.is_file():
-            import orjson
-
-            mode = str(orjson.loads(meta_path.read_bytes()).get("mode", "unknown"))
         counts_file = folder / "counts.jsonl" if folder.is_dir() else folder
-        return {"mode": mode, "sources": [counts_file],
+        return {"mode": str(table.meta.get("mode", "unknown")), "sources": [counts_file],
                 **{k: getattr(table, k)[pick] for k in ("n_docs", "n_s", "n_o", "n_so")}}
 
     def hub_configs(self) -> dict[str, tuple[str, ...]]:

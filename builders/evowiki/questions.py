@@ -19,6 +19,8 @@ Rules, each with the reason a chain is dropped under (:data:`DROP_REASONS`; coun
 * an evolved chain must change its answer: its answer set at the cut-off, found by following the hops' cut-off
   values, must differ from the latest one (``evolved_unchanged``; ``evolved_cutoff_unknown`` when a cut-off
   bridge is not one entity of the snapshot);
+* a present-tense question about a time-bound property (an office, an employer, a spouse) needs every value in
+  force dated or preferred (``undated_time_bound``; such a hop is no bridge either);
 * special values: ``novalue`` answers "none" where the template reads well (``novalue_unreadable`` otherwise);
   ``somevalue`` is never an answer (``unknown_value`` when nothing else is in force).
 
@@ -54,6 +56,7 @@ DROP_REASONS = {
     "reducible_chain": "a chain of the same subject with as many or fewer hops has the same final property and answer",
     "unlabelled_answer": "no value in force has a label in the inputs",
     "novalue_unreadable": "the answer is novalue and 'none' does not read well for this template",
+    "undated_time_bound": "an office, employer, spouse or residence in force only by an undated normal statement",
     "answer_is_path_label": "an answer's label equals the label of an entity on the chain",
     "evolved_unchanged": "an evolved hop, but the chain's answer at the cut-off equals the latest one",
     "evolved_cutoff_unknown": "an evolved hop whose value at the cut-off is not one entity of the snapshot",
@@ -122,9 +125,18 @@ def question_id(hops: list[Hop]) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
+def undated_now(fact: FactState) -> bool:
+    """Whether a value in force now rests only on undated normal-rank statements (see ``Template.time_bound``)."""
+    current = set(fact.current_values) - SPECIAL_VALUES
+    dated = {s.value for s in fact.statements if s.rank == "preferred" or statement_date(s) is not None}
+    return bool(current - dated)
+
+
 def _bridge(ctx: QuestionContext, fact: FactState) -> str | None:
     template = TEMPLATES.get(fact.property)
     if template is None or template.phrase is None or len(fact.current_values) != 1:
+        return None
+    if template.time_bound and undated_now(fact):
         return None
     value = fact.current_values[0]
     if value in SPECIAL_VALUES or value not in ctx.facts or ctx.snapshot.label(value) is None:
@@ -216,6 +228,8 @@ def _row(
         return None, "unlabelled_answer"
     if current == [NOVALUE] and not template.none_reads:
         return None, "novalue_unreadable"
+    if template.time_bound and undated_now(last):
+        return None, "undated_time_bound"
     path_labels = [snapshot.label(e) or "" for e in path]
     folded = {_fold(label) for label in path_labels}
     if any(_fold(label) in folded for _, label, _ in labelled):

@@ -4,7 +4,10 @@ Templates were written for this project. Each property has a question (``{s}`` =
 is one well-defined entity, a noun phrase that lets a chain ask about it ("the spouse of {s}"). ``none_reads``
 says whether "none" (Wikidata's ``novalue``) is a sensible answer to the question: "Which political party is
 Vladimir Putin a member of?" -> "none" reads well; "Where was X born?" -> "none" does not (such rows are dropped
-and counted).
+and counted). ``time_bound`` marks properties whose values hold for a while (an office, an employer, a spouse, a
+residence): a question in the present tense about them is asked only when every value in force is dated (start
+time or point in time) or has preferred rank, since an undated normal statement ("First Lady of Russia" with no
+end after a divorce, "Dresden" as a work place) cannot be known to hold now.
 
 Names: English puts "the" before many country and organisation names ("the United States", "the Communist Party
 of the Soviet Union") but not before others ("Russia", "United Russia", "Harvard University"). Whether an entity
@@ -38,6 +41,7 @@ class Template:
     phrase: str | None = None
     value_kind: str = "item"  # "item" (answer is an entity) or "quantity" (answer is a number)
     none_reads: bool = False  # "none" (novalue) is a sensible answer
+    time_bound: bool = False  # the value holds for a while (an office, an employer): "now" needs a dated statement
 
     def ask(self, subject: str) -> str:
         return self.question.format(s=subject)
@@ -52,18 +56,18 @@ _T = Template
 TEMPLATES: dict[str, Template] = {
     t.property: t
     for t in [
-        _T("P39", "position held", "Which position does {s} hold?", none_reads=True),
-        _T("P6", "head of government", "Who is the head of government of {s}?", "the head of government of {s}"),
-        _T("P35", "head of state", "Who is the head of state of {s}?", "the head of state of {s}"),
-        _T("P108", "employer", "Which organisation does {s} work for?", "the employer of {s}", none_reads=True),
+        _T("P39", "position held", "Which position does {s} hold?", none_reads=True, time_bound=True),
+        _T("P6", "head of government", "Who is the head of government of {s}?", "the head of government of {s}", time_bound=True),
+        _T("P35", "head of state", "Who is the head of state of {s}?", "the head of state of {s}", time_bound=True),
+        _T("P108", "employer", "Which organisation does {s} work for?", "the employer of {s}", none_reads=True, time_bound=True),
         _T("P54", "member of sports team", "Which sports team does {s} play for?", "the sports team of {s}",
-           none_reads=True),
-        _T("P26", "spouse", "Who is {s} married to?", "the spouse of {s}", none_reads=True),
-        _T("P551", "residence", "Where does {s} live?", "the place of residence of {s}"),
+           none_reads=True, time_bound=True),
+        _T("P26", "spouse", "Who is {s} married to?", "the spouse of {s}", none_reads=True, time_bound=True),
+        _T("P551", "residence", "Where does {s} live?", "the place of residence of {s}", time_bound=True),
         _T("P1082", "population", "What is the population of {s}?", None, "quantity"),
         _T("P69", "educated at", "Where was {s} educated?", "the school where {s} studied"),
         _T("P102", "member of political party", "Which political party is {s} a member of?",
-           "the political party of {s}", none_reads=True),
+           "the political party of {s}", none_reads=True, time_bound=True),
         _T("P27", "country of citizenship", "Which country is {s} a citizen of?", "the country of citizenship of {s}",
            none_reads=True),
         _T("P17", "country", "In which country is {s}?", "the country of {s}"),
@@ -80,16 +84,16 @@ TEMPLATES: dict[str, Template] = {
         _T("P106", "occupation", "What is the occupation of {s}?"),
         _T("P166", "award received", "Which award has {s} received?", none_reads=True),
         _T("P463", "member of", "Which organisation is {s} a member of?", "the organisation {s} belongs to",
-           none_reads=True),
+           none_reads=True, time_bound=True),
         _T("P3602", "candidacy in election", "In which election was {s} a candidate?"),
         _T("P1344", "participant in", "Which event did {s} take part in?"),
         _T("P1595", "charge", "What has {s} been charged with?", none_reads=True),
-        _T("P1050", "medical condition", "Which medical condition does {s} have?", none_reads=True),
-        _T("P488", "chairperson", "Who chairs {s}?", "the chairperson of {s}"),
-        _T("P169", "chief executive officer", "Who is the chief executive officer of {s}?", "the chief executive of {s}"),
+        _T("P1050", "medical condition", "Which medical condition does {s} have?", none_reads=True, time_bound=True),
+        _T("P488", "chairperson", "Who chairs {s}?", "the chairperson of {s}", time_bound=True),
+        _T("P169", "chief executive officer", "Who is the chief executive officer of {s}?", "the chief executive of {s}", time_bound=True),
         _T("P159", "headquarters location", "Where is {s} headquartered?", "the headquarters city of {s}"),
-        _T("P286", "head coach", "Who coaches {s}?", "the head coach of {s}"),
-        _T("P1037", "director / manager", "Who directs {s}?", "the director of {s}"),
+        _T("P286", "head coach", "Who coaches {s}?", "the head coach of {s}", time_bound=True),
+        _T("P1037", "director / manager", "Who directs {s}?", "the director of {s}", time_bound=True),
         _T("P112", "founded by", "Who founded {s}?", "the founder of {s}"),
         _T("P37", "official language", "What is an official language of {s}?", none_reads=True),
         _T("P38", "currency", "What is the currency of {s}?", "the currency of {s}"),
@@ -98,10 +102,10 @@ TEMPLATES: dict[str, Template] = {
         _T("P150", "contains the administrative territorial entity", "Which administrative area lies within {s}?"),
         _T("P47", "shares border with", "Which place shares a border with {s}?", none_reads=True),
         _T("P190", "twinned administrative body", "Which place is twinned with {s}?", none_reads=True),
-        _T("P937", "work location", "Where does {s} work?", "the work location of {s}"),
+        _T("P937", "work location", "Where does {s} work?", "the work location of {s}", time_bound=True),
         _T("P800", "notable work", "What is a notable work of {s}?"),
         _T("P136", "genre", "Which genre is {s} associated with?"),
-        _T("P264", "record label", "Which record label is {s} signed to?", "the record label of {s}"),
+        _T("P264", "record label", "Which record label is {s} signed to?", "the record label of {s}", time_bound=True),
         _T("P527", "has part", "Who or what is part of {s}?"),
         _T("P1412", "languages spoken, written or signed", "Which language does {s} speak?"),
         _T("P140", "religion or worldview", "What is the religion of {s}?", "the religion of {s}", none_reads=True),

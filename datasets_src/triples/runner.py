@@ -33,6 +33,7 @@ import orjson
 
 from knowbench.datasets_src.triples.corpus import Shard, iter_shard, iter_wiki_pages, plan_shards
 from knowbench.datasets_src.triples.count import FactIndex, MatchMode, RawCounts
+from knowbench.datasets_src.triples.pararel import _read_json
 from knowbench.datasets_src.triples.types import Triple
 from knowbench.errors import ConfigError, SourceFormatError
 from knowbench.io import atomic_dir, atomic_write_bytes, atomic_write_json, iter_jsonl
@@ -198,32 +199,37 @@ def write_counts(out: str | os.PathLike[str], result: CountResult) -> Path:
 
 @dataclass(frozen=True)
 class CountTable:
-    """``counts.jsonl`` read back: facts and their count arrays."""
+    """``counts.jsonl`` read back: facts, their count arrays, and ``count_meta.json`` beside it (``{}`` if none)."""
 
     facts: list[Triple]
     n_docs: np.ndarray
     n_s: np.ndarray
     n_o: np.ndarray
     n_so: np.ndarray
+    meta: dict[str, Any] = field(default_factory=dict)
 
 
 def read_counts(path: str | os.PathLike[str]) -> CountTable:
-    """Read ``counts.jsonl`` (or a folder holding it)."""
+    """Read ``counts.jsonl`` (or a folder holding it); every record is checked (labels, non-negative counts)."""
     path = Path(path)
     if path.is_dir():
         path = path / "counts.jsonl"
     facts: list[Triple] = []
     columns: dict[str, list[int]] = {k: [] for k in COUNT_FIELDS}
     for number, row in iter_jsonl(path):
-        try:
-            facts.append(Triple(row["subject"], row["relation"], row["object"], subject_id=row.get("subject_id"),
-                                relation_id=row.get("relation_id"), object_id=row.get("object_id"),
-                                id=str(row.get("fact_id") or row.get("id") or "")))
-            for key in COUNT_FIELDS:
-                value = row[key]
-                if not isinstance(value, int) or value < 0:
-                    raise TypeError(f"{key}={value!r} is not a count")
-                columns[key].append(value)
-        except (KeyError, TypeError) as error:
-            raise SourceFormatError(path, f"line {number}", f"not a counts record ({error})") from None
-    return CountTable(facts, *(np.asarray(columns[k], np.int64) for k in COUNT_FIELDS))
+        labels = [row.get(key) for key in ("subject", "relation", "object")]
+        if not all(isinstance(label, str) and label for label in labels):
+            raise SourceFormatError(path, f"line {number}", f"needs non-empty strings subject, relation, object; "
+                                    f"got {labels}")
+        for key in COUNT_FIELDS:
+            value = row.get(key)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise SourceFormatError(path, f"line {number}", f"{key}={value!r} is not a count")
+            columns[key].append(value)
+        facts.append(Triple(*labels, subject_id=row.get("subject_id"), relation_id=row.get("relation_id"),
+                            object_id=row.get("object_id"), id=str(row.get("fact_id") or row.get("id") or "")))
+    if not facts:
+        raise SourceFormatError(path, None, "no counts records")
+    meta_path = path.parent / "count_meta.json"
+    meta = _read_json(meta_path, dict, "a JSON object") if meta_path.is_file() else {}
+    return CountTable(facts, *(np.asarray(columns[k], np.int64) for k in COUNT_FIELDS), meta=meta)

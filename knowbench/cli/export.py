@@ -54,35 +54,34 @@ def export_lm_eval(
     from knowbench.errors import ConfigError
     from knowbench.training.common.lm_eval import Export, read_provenance, write_export
 
-    exports: list[Export] = []
     dataset = read_provenance(data)["dataset"] if data is not None else None
     if source and dataset not in (None, "mwpes"):
         raise ConfigError(f"--source gives MWPES problems; {data} is a {dataset} folder")
     if dataset is None and not source:
         raise ConfigError("give --data (a built folder) or --source DATASET=FILE (MWPES problems)")
+    export: Export
     if dataset == "evowiki":
-        from knowbench.training.evowiki.lm_eval import build_export
+        from knowbench.training.evowiki.lm_eval import build_export as evowiki
 
-        exports.append(build_export(data, retriever=retriever, k=k))
+        export = evowiki(data, retriever=retriever, k=k)
     elif dataset == "toolhop":
-        from knowbench.training.toolhop.lm_eval import build_export
+        from knowbench.training.toolhop.lm_eval import build_export as toolhop
 
-        exports.append(build_export(data))
+        export = toolhop(data)
     elif dataset == "triples":
-        from knowbench.training.triples.lm_eval import build_export
+        from knowbench.training.triples.lm_eval import build_export as triples
 
         if templates is None:
             raise ConfigError("a triples export needs --templates (relation -> cloze templates JSON)")
-        exports.append(build_export(data, templates, templates_per_fact=templates_per_fact, samples=samples,
-                                    temperature=temperature))
+        export = triples(data, templates, templates_per_fact=templates_per_fact, samples=samples,
+                         temperature=temperature)
     elif dataset in ("mwpes", None):
-        from knowbench.training.mwpes.lm_eval import build_export
+        from knowbench.training.mwpes.lm_eval import build_export as mwpes
 
-        exports.append(build_export(sources=source or (), data=data, out=out, samples=samples, temperature=temperature))
+        export = mwpes(sources=source or (), data=data, out=out, samples=samples, temperature=temperature)
     else:
         raise ConfigError(f"{data}: no lm-eval export for dataset {dataset!r}")
-    for export in exports:
-        folder = write_export(export, out)
-        console.print(f"{folder}: {', '.join(sorted(export.tasks))}"
-                      + (f" (groups: {', '.join(sorted(export.groups))})" if export.groups else ""))
+    folder = write_export(export, out)
+    groups = f" (groups: {', '.join(sorted(export.groups))})" if export.groups else ""
+    console.print(f"{folder}: {', '.join(sorted(export.tasks))}{groups}")
     console.print(f"run: lm_eval --model hf --model_args pretrained=MODEL --include_path {out} --tasks TASKS")

@@ -160,15 +160,15 @@ def test_build_has_all_states_with_single_and_multi_hop(built: Path) -> None:
 
 def test_multi_hop_questions_chain_real_facts(built: Path) -> None:
     rows = {r.id: r for r in load_rows(built)}
-    chain = [r for r in rows.values() if r.hops == 2 and r.path_properties == ("P22", "P26")]
-    assert chain, "expected 'spouse of the father of X' questions"
+    chain = [r for r in rows.values() if r.hops == 2 and r.path_properties == ("P22", "P25")]
+    assert chain, "expected 'mother of the father of X' questions"
     row = chain[0]
     # the subject is named by its label, with its description when another subject shares the label
-    name = row.question.removeprefix("Who is the father of ").removesuffix(" married to?")
+    name = row.question.removeprefix("Who is the mother of the father of ").removesuffix("?")
     assert name == row.subject_label or name.startswith(f"{row.subject_label} (")
-    assert row.question == TEMPLATES["P26"].ask(TEMPLATES["P22"].phrase_of(name))
-    # the bridge is the father (one value in force), and the final hop asks that entity's spouse
-    single = [r for r in rows.values() if r.hops == 1 and r.subject_id == row.path_entities[1] and r.property == "P26"]
+    assert row.question == TEMPLATES["P25"].ask(TEMPLATES["P22"].phrase_of(name))
+    # the bridge is the father (one value in force), and the final hop asks that entity's mother
+    single = [r for r in rows.values() if r.hops == 1 and r.subject_id == row.path_entities[1] and r.property == "P25"]
     assert single and single[0].answer == row.answer
 
 

@@ -49,3 +49,18 @@ def test_push_dry_run_refuses_a_card_that_disagrees_with_its_files(
     (copy / "README.md").write_text(card)
     assert main(["push", str(copy), "--repo-id", "a/b", "--dry-run"]) == 1
     assert "declares 71 rows but its shards hold 70" in capsys.readouterr().err
+
+
+def test_push_without_a_reachable_hub_is_a_one_line_error(
+    toolhop_folder: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Online mode, but nothing listens at the endpoint (a closed port on this machine): the network error of the
+    HTTP client (not an OSError) becomes one line naming the repo."""
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(huggingface_hub.constants, "ENDPOINT", "http://127.0.0.1:9")
+    monkeypatch.setenv("HF_TOKEN", "hf_not_a_real_token")
+    assert main(["push", str(toolhop_folder), "--repo-id", "knowbench-test/never"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: push to knowbench-test/never failed: ")

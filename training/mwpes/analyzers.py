@@ -224,6 +224,7 @@ def embedding_text(error_type: str, evidence: str) -> str:
         >>> embedding_text("calculation_error", "step 4 states 6*4 = 23, but 6*4 = 24")
         'calculation error: states N*N = N, but N*N = N'
     """
+    evidence = evidence.split("; ", 1)[-1]  # what differs from the reference, when the checks say it
     text = re.sub(r"\b[Ss]tep \d+\s*(?:\([^)]*\))?\s*", "", evidence)
     text = re.sub(r"\(reference:[^)]*\)", "", text)
     text = re.sub(r"(?<![\d)])-?\d+(?:,\d{3})*(?:\.\d+)?(?:e-?\d+)?", "N", text)

@@ -119,7 +119,7 @@ def question_numbers(question: str) -> tuple[list[float], list[float]]:
         if float(b):
             literal.append(float(a) / float(b))
     for p in re.findall(r"(\d+(?:\.\d+)?)\s*(?:%|percent)", question):
-        literal += [1 + float(p) / 100, 1 - float(p) / 100, float(p) / 100]
+        literal += [1 + float(p) / 100, 1 - float(p) / 100, float(p) / 100, 100 - float(p), 100 + float(p)]
     words = [float(_WORDS[w]) for w in re.findall(r"[a-z]+", question.lower()) if w in _WORDS]
     return literal, words
 
@@ -129,7 +129,8 @@ def unknowns_of(question: str, gold: str) -> dict[str, float]:
     value = to_number(gold) if gold else None
     if value is None:
         return {}
-    letters = set(re.findall(r"(?<![A-Za-z'])([b-zB-HJ-Z])(?![A-Za-z'])", question))
+    named = set(re.findall(r"(?:variable|value of)\s+'?([A-Za-z])'?(?![A-Za-z])", question))
+    letters = named or set(re.findall(r"(?<![A-Za-z'-])([b-zB-HJ-Z])(?![A-Za-z'-])", question))
     return {letter: value for letter in letters}
 
 
@@ -228,6 +229,7 @@ def _check_operands(step: Step, ctx: _Context, produced: list[float], detours: s
     known = _known(ctx, produced) + list(UNIT_CONSTANTS)
     for equation in step.equations:
         new = [v for v in equation.operands if not in_pool(v, known)]
+        known += [v for v in (equation.stated, equation.computed) if v is not None]  # a chain builds on itself
         if new:
             return ("operand", equation, f"step {step.number} computes {equation.expression} with "
                     f"{', '.join(f'{v:g}' for v in new)}, a number found neither in the question, the reference "
@@ -248,8 +250,8 @@ def _check_values(step: Step, ctx: _Context, produced: list[float], detours: set
     on_path = list(ctx.reference_values)
     for equation in step.equations:
         value = equation.stated
-        if value is None or not re.search(r"[-+*/]", equation.expression.lstrip("-")):
-            continue
+        if value is None or equation.variables or not re.search(r"[-+*/]", equation.expression.lstrip("-")):
+            continue  # an equation in the unknown holds or not (arithmetic); its value is no reference value
         if in_pool(value, detours):
             continue
         if not in_pool(value, on_path):
@@ -258,8 +260,8 @@ def _check_values(step: Step, ctx: _Context, produced: list[float], detours: set
         if ctx.has_reference and not _derived_alike(equation, ctx):
             return ("value", equation, f"step {step.number} computes {equation.expression} = {value:g}, a value "
                     "the reference reaches from other quantities")
-    if step.kind == "code":
-        for value in step.values:
+    if step.kind == "code" and not re.fullmatch(r"\s*[A-Za-z_]\w*\s*=\s*-?[\d.]+\s*", step.text.split("#")[0]):
+        for value in step.values:  # a literal assignment (hours_per_day = 24) is checked as an operand only
             if not in_pool(value, [*on_path, *ctx.given]) and not in_pool(value, detours) and not in_pool(value, produced):
                 return ("value", None, f"step {step.number} ({step.text.split('#')[0].strip()}) gives {value:g}, "
                         "a value the reference never reaches")
@@ -381,6 +383,39 @@ def _align(step: Step, equation: Equation | None, ctx: _Context) -> tuple[Step, 
     return best
 
 
+_FORMULA = re.compile(r"\b(area|perimeter|volume|average|mean|speed|rate|interest|circumference|profit|discount|"
+                      r"percent(?:age)?|ratio|total cost)\b")
+
+
+def _subsequence(short: str, long: str) -> bool:
+    """Whether the operators ``short`` appear in order inside ``long`` (``"*"`` in ``"*+"``)."""
+    it = iter(long)
+    return len(short) < len(long) and all(c in it for c in short)
+
+
+def _replacement(mine_v: float, ref_v: float, reference: Step, ctx: _Context, produced: Sequence[float],
+                 earlier: Sequence[float]) -> tuple[str, str]:
+    """The type of one quantity replaced by another, from where the reference's quantity comes from."""
+    pair = f"{mine_v:g} where the reference has {ref_v:g}"
+    if in_pool(ref_v, earlier):
+        if not in_pool(ref_v, produced):
+            return "missing_step", f"{pair}, a result the solution never computed"
+        return "referencing_previous_step_value_error", f"earlier result copied wrong: {pair}"
+    if in_pool(ref_v, UNIT_CONSTANTS) and not in_pool(ref_v, ctx.question):
+        return "unit_conversion_error", f"conversion constant {pair}"
+    stated_before = [v for ref in ctx.reference if ref.number < reference.number for v in ref.numbers]
+    if in_pool(ref_v, stated_before) and not in_pool(ref_v, ctx.given):
+        return "referencing_previous_step_value_error", f"value of an earlier step copied wrong: {pair}"
+    small = all(float(v).is_integer() and 0 < v <= 100 for v in (mine_v, ref_v))
+    if small and abs(mine_v - ref_v) == 1 and not in_pool(ref_v, ctx.question):
+        return "counting_error", f"off by one: {pair}"
+    if in_pool(ref_v, ctx.given):
+        return "referencing_context_value_error", f"question value copied wrong: {pair}"
+    if small:
+        return "counting_error", f"count {pair}"
+    return "referencing_previous_step_value_error", pair
+
+
 def classify(step: Step, equation: Equation | None, reference: tuple[Step, Equation | None] | None, ctx: _Context,
              produced: Sequence[float]) -> tuple[str, str]:
     """The error type of a failing step from how it differs from its aligned reference equation, and why."""
@@ -388,6 +423,11 @@ def classify(step: Step, equation: Equation | None, reference: tuple[Step, Equat
         new = [v for v in step.numbers if not in_pool(v, _known(ctx, produced))]
         if new and _CONVERSION.search(step.text):
             return "unit_conversion_error", f"conversion stated as {new[0]:g}"
+        if new and reference is not None and equation is None:  # a stated number where the reference states another
+            theirs = [v for v in reference[0].numbers if not in_pool(v, step.numbers)]
+            if len(theirs) == 1:
+                earlier = [v for number, v in ctx.reference_results if number < reference[0].number]
+                return _replacement(new[0], theirs[0], reference[0], ctx, produced, earlier)
         if new:
             return "adding_irrelevant_information", f"{new[0]:g} is not part of the problem"
         return "confusing_formula_error" if equation is not None else "other", ""
@@ -396,7 +436,7 @@ def classify(step: Step, equation: Equation | None, reference: tuple[Step, Equat
     extra, missing = list((mine - theirs).elements()), list((theirs - mine).elements())
     earlier = [v for number, v in ctx.reference_results if number < reference[0].number]
     known = _known(ctx, produced)
-    if extra and not missing and set(mine) != set(theirs):
+    if extra and not missing and (set(mine) != set(theirs) or _subsequence(ref_eq.operators, equation.operators)):
         return "adding_irrelevant_information", f"it adds {extra[0]:g} to what the reference combines"
     if extra and len(extra) > len(missing) and any(not in_pool(v, known) for v in extra):
         return "adding_irrelevant_information", f"it adds {extra[0]:g}, which the problem does not give"
@@ -406,22 +446,13 @@ def classify(step: Step, equation: Equation | None, reference: tuple[Step, Equat
         ops, ref_ops = equation.operators, ref_eq.operators
         if len(ops) == len(ref_ops) and sum(a != b for a, b in zip(ops, ref_ops, strict=True)) == 1:
             a, b = next((a, b) for a, b in zip(ops, ref_ops, strict=True) if a != b)
+            named = _FORMULA.findall(step.text.lower()), _FORMULA.findall(reference[0].text.lower())
+            if (any(named) and set(named[0]) != set(named[1])) or len(set(named[0])) > 1:
+                return "confusing_formula_error", f"'{a}' where the reference's formula has '{b}'"
             return "operator_error", f"'{a}' where the reference has '{b}'"
         return "confusing_formula_error", "the same quantities combined by another formula"
     if len(extra) == 1 and len(missing) == 1 and equation.operators == ref_eq.operators:
-        mine_v, ref_v = extra[0], missing[0]
-        pair = f"{mine_v:g} where the reference has {ref_v:g}"
-        if in_pool(ref_v, earlier):
-            if not in_pool(ref_v, produced):
-                return "missing_step", f"{pair}, a result the solution never computed"
-            return "referencing_previous_step_value_error", f"earlier result copied wrong: {pair}"
-        if in_pool(ref_v, UNIT_CONSTANTS) and not in_pool(ref_v, ctx.question):
-            return "unit_conversion_error", f"conversion constant {pair}"
-        if in_pool(ref_v, ctx.given):
-            return "referencing_context_value_error", f"question value copied wrong: {pair}"
-        if float(ref_v).is_integer() and float(mine_v).is_integer() and 0 < ref_v <= 100:
-            return "counting_error", f"count {pair}"
-        return "referencing_previous_step_value_error", pair
+        return _replacement(extra[0], missing[0], reference[0], ctx, produced, earlier)
     if set(mine) == set(theirs) or equation.operators != ref_eq.operators:
         return "confusing_formula_error", f"{equation.expression} where the reference computes {ref_eq.expression}"
     if any(in_pool(v, earlier) and not in_pool(v, produced) for v in missing):

@@ -21,12 +21,13 @@ Example:
 from __future__ import annotations
 
 import ast
+import itertools
 import math
 import operator
 import re
 import warnings
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 _STEP_PREFIX = re.compile(r"^\s*(?:#+\s*)?Step\s*(\d+)\s*[:.)]\s?", re.I | re.M)
 _CALC = re.compile(r"<<([^<>]*)>>")
@@ -143,7 +144,8 @@ def normalise_expression(text: str, variables: Collection[str] = ()) -> str:
     text = re.sub(r"(\d+(?:\.\d+)?)\s*%", lambda m: f" {float(m.group(1)) / 100!r} ", text)
     text = re.sub(r"[A-Za-z][A-Za-z']+", " ", text)  # words and units
     text = re.sub(r"(?<![A-Za-z])[A-Za-z](?![A-Za-z])", lambda m: _letter(m, variables), text)
-    text = re.sub(r"(?<=[\d)A-Za-z.])\s+(?=[\d(A-Za-z])", "|", text)  # numbers side by side: separate clauses
+    text = re.sub(r"\.(?!\d)", " ", text)  # a full stop, not a decimal point
+    text = re.sub(r"(?<=[\d)A-Za-z.])\s+(?=[\d(A-Za-z.])", "|", text)  # numbers side by side: separate clauses
     text = re.sub(r"(?<=[\d)])\s*(?=[A-Za-z(])", "*", text)
     text = re.sub(r"(?<=[A-Za-z)])\s*(?=[\d(])", "*", text)
     text = re.sub(r"\s+", "", text)
@@ -200,7 +202,7 @@ def equations(text: str, unknowns: dict[str, float] | None = None) -> tuple[Equa
     found: list[Equation] = []
     for body in _CALC.findall(text):
         parts = body.split("=")
-        for left, right in zip(parts, parts[1:], strict=False):
+        for left, right in itertools.pairwise(parts):
             found.append(_equation(normalise_expression(left, unknowns), normalise_expression(right, unknowns), body,
                                    unknowns))
     pieces = _CALC.sub(" ", text).split("=")
@@ -214,7 +216,14 @@ def equations(text: str, unknowns: dict[str, float] | None = None) -> tuple[Equa
         if any(e.expression == left for e in found):
             continue
         found.append(_equation(left, right, pieces[index - 1][-60:] + "=" + pieces[index][:40], unknowns))
+    for letter, value in _STATED_UNKNOWN.findall(plain := _CALC.sub(" ", text)):
+        if letter in unknowns and not any(e.expression == letter for e in found):
+            found.append(_equation(letter, normalise_expression(value), plain.strip()[:80], unknowns))
     return tuple(e for e in found if e.expression)
+
+
+#: "the value of x is 5", "x is 5": a statement of the unknown's value
+_STATED_UNKNOWN = re.compile(r"(?<![A-Za-z'])([A-Za-z])'?\s+(?:is|equals|must be|should be)\s+(\$?-?\d[\d,]*(?:\.\d+)?)(?!\s*[-+*/x×%\d])")
 
 
 def _equation(left: str, right: str, text: str, unknowns: dict[str, float]) -> Equation:
@@ -268,7 +277,7 @@ def raw_steps(solution: str) -> list[tuple[int, str]]:
     """``(number, text)`` pairs in the solution's own numbering (see the module docstring)."""
     text = solution.replace("\r\n", "\n").strip()
     prefixes = list(_STEP_PREFIX.finditer(text))
-    if prefixes and prefixes[0].start() == 0 or len(prefixes) >= 2:
+    if (prefixes and prefixes[0].start() == 0) or len(prefixes) >= 2:
         out = []
         for index, match in enumerate(prefixes):
             end = prefixes[index + 1].start() if index + 1 < len(prefixes) else len(text)
@@ -299,4 +308,6 @@ def split_steps(solution: str, unknowns: dict[str, float] | None = None, run_cod
     for number, text in pieces:
         kind = "answer" if is_answer_line(text) else "text"
         steps.append(Step(number, text, kind, equations(text, unknowns), numbers_in(text)))
-    return steps
+    # "the answer is 11, so 24 - X = 11" in the middle of a solution states a given, not the final answer
+    last_work = max((i for i, s in enumerate(steps) if s.kind == "text" and s.numbers), default=-1)
+    return [replace(s, kind="text") if s.kind == "answer" and i < last_work else s for i, s in enumerate(steps)]

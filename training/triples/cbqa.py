@@ -58,7 +58,12 @@ class CBQAConfig:
 
 
 def is_correct(continuation: str, obj: str, ignore_case: bool = False) -> bool:
-    """The paper's rule: the continuation contains the object string."""
+    """The paper's rule: the continuation contains the object string.
+
+    Example:
+        >>> is_correct(" in Paris, France.", "France"), is_correct(" in french lands", "France")
+        (True, False)
+    """
     return (obj.lower() in continuation.lower()) if ignore_case else (obj in continuation)
 
 

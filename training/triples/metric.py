@@ -17,7 +17,7 @@ analysis code (facts restated, no code copied):
 
 Example:
     >>> import numpy as np
-    >>> x = smi_scores(np.array([1e6, 1e6, 1e6]), np.array([10, 300, 50]), np.array([900, 2000, 80]),
+    >>> x = scores("smi", np.array([1e6, 1e6, 1e6]), np.array([10, 300, 50]), np.array([900, 2000, 80]),
     ...                np.array([5, 250, 40]), p=size_exponent(70e6))
     >>> x.kept.tolist(), [round(v, 3) for v in x.values.tolist()]
     ([True, True, True], [0.0, 1.0, 0.632])
@@ -84,7 +84,12 @@ def parse_params(text: str | float) -> float:
 
 
 def log2_bins(values: np.ndarray) -> np.ndarray:
-    """``int(5 * log2(v)) / 5`` per value: truncation toward zero, as Python's ``int`` in the paper's code."""
+    """``int(5 * log2(v)) / 5`` per value: truncation toward zero, as Python's ``int`` in the paper's code.
+
+    Example:
+        >>> log2_bins(np.array([2.0**-3.1, 2.0**-3.0, 2.0**0.3])).tolist()  # -3.1 -> -3.0, not floor's -3.2
+        [-3.0, -3.0, 0.2]
+    """
     values = np.asarray(values, dtype=np.float64)
     if np.any(values <= 0):
         raise ConfigError("log2 bins need values > 0 (drop facts with MI <= 0 or N_so = 0 first)")
@@ -92,7 +97,12 @@ def log2_bins(values: np.ndarray) -> np.ndarray:
 
 
 def minmax(values: np.ndarray) -> np.ndarray:
-    """``(x - min) / (max - min)`` over the set; all zeros when every value is equal."""
+    """``(x - min) / (max - min)`` over the set; all zeros when every value is equal.
+
+    Example:
+        >>> minmax(np.array([-3.0, -2.0, -1.0])).tolist(), minmax(np.array([4.0, 4.0])).tolist()
+        ([0.0, 0.5, 1.0], [0.0, 0.0])
+    """
     values = np.asarray(values, dtype=np.float64)
     if values.size == 0:
         return values
@@ -130,11 +140,6 @@ def scores(
             raise ConfigError(f"SMI needs the model-size term P > 0, got P={p}")
         return Scores(method, kept, x_hat ** (1 + 1 / p))
     raise ConfigError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
-
-
-def smi_scores(n_docs: np.ndarray, n_s: np.ndarray, n_o: np.ndarray, n_so: np.ndarray, p: float) -> Scores:
-    """Shorthand for ``scores("smi", ...)``."""
-    return scores("smi", n_docs, n_s, n_o, n_so, p)
 
 
 @dataclass(frozen=True)

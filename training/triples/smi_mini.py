@@ -139,7 +139,7 @@ def run_smi_mini(
         return [r["text"] for r in read_jsonl(run.path / "corpus.jsonl")]
 
     def count() -> dict[str, Any]:
-        # the same counter and output as `knowbench count` (so `knowbench smi fit --counts RUN` reads this folder)
+        # the same counter and output as `knowbench count` (`knowbench smi fit --counts RUN/counts` reads it)
         result = count_corpus([f.triple() for f in facts], [run.path / "corpus.jsonl"])
         write_counts(run.path / "counts", result)
         return {"facts": result.index.n_facts, "with_cooccurrence": int((result.raw.n_so > 0).sum()),

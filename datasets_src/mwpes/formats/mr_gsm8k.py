@@ -24,7 +24,6 @@ from knowbench.datasets_src.mwpes.formats import FORMATS, SolutionRecord
 from knowbench.errors import SourceFormatError
 from knowbench.io import iter_jsonl
 
-
 _STATED = re.compile(r"(?:####|answer is:?|value of (?:the )?(?:unknown )?(?:variable )?'?[a-z]'? is:?)\s*\$?\s*"
                      r"(-?\d[\d,]*(?:\.\d+)?)", re.I)
 

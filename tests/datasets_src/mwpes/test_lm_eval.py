@@ -17,8 +17,6 @@ import pytest
 pytest.importorskip("lm_eval")
 from lm_eval.api.model import LM
 
-from knowbench.builders import get_builder
-from knowbench.builders.writer import build_to_folder
 from knowbench.datasets_src.mwpes import read_problems
 from knowbench.datasets_src.mwpes.judge import judge
 from knowbench.datasets_src.mwpes.lm_eval import ingest_lm_eval, read_samples
@@ -115,17 +113,23 @@ def test_repeats_become_sample_indices_with_the_sampling_settings(harness_files:
     assert all("/sample-t0.7-p1/" in r["id"] for r in records)
 
 
-def test_round_trip_builds_mwpes_with_source_ids(harness_files: dict[str, list[Path]], tmp_path: Path) -> None:
+def test_round_trip_through_the_cli_builds_mwpes_with_source_ids(harness_files: dict[str, list[Path]],
+                                                                   tmp_path: Path) -> None:
     import pyarrow.parquet as pq
 
-    ingest_lm_eval(harness_files["gsm8k"], tmp_path / "run")
-    wrong = [json.loads(line) for line in (tmp_path / "run" / "samples.jsonl").read_text().splitlines()]
-    wrong = [r for r in wrong if r["verdict"] != "correct"]
-    report = build_to_folder(get_builder("mwpes", runs=(tmp_path / "run",)), tmp_path / "mwpes")
-    (split,) = [s for s in report.splits if s.config == "gsm8k"]
-    table = pq.read_table([tmp_path / "mwpes" / f for f in split.files])
-    assert 0 < table.num_rows <= len(wrong)
-    assert set(table.column("source_id").to_pylist()) <= {r["source_id"] for r in wrong}
+    from knowbench.cli import main
+
+    files = [str(p) for p in harness_files["gsm8k"]]
+    assert main(["ingest", "mwpes", "--format", "lm-eval", "--solutions", files[0], *files[1:],
+                 "--out", str(tmp_path / "run")]) == 0
+    records = [json.loads(line) for line in (tmp_path / "run" / "samples.jsonl").read_text().splitlines()]
+    wrong = {r["source_id"] for r in records if r["verdict"] != "correct"}
+    assert len(records) == LIMIT and 0 < len(wrong) < LIMIT
+    assert main(["build", "mwpes", "--runs", str(tmp_path / "run"), "--out", str(tmp_path / "mwpes"), "--quiet"]) == 0
+    table = pq.read_table(sorted((tmp_path / "mwpes" / "data" / "gsm8k").glob("*.parquet")))
+    assert set(table.column("source_id").to_pylist()) == wrong  # every wrong answer differs here: none deduplicated
+    counts = pq.read_table(sorted((tmp_path / "mwpes" / "data" / "counts").glob("*.parquet"))).to_pylist()
+    assert [(c["samples"], c["correct"]) for c in counts] == [(LIMIT, LIMIT - len(wrong))]
 
 
 def test_mixed_datasets_and_broken_files_are_refused(harness_files: dict[str, list[Path]], tmp_path: Path) -> None:

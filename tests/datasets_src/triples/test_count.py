@@ -239,6 +239,28 @@ def test_write_counts_roundtrip(tmp_path, facts, raw_pages):
     arrays = result.raw.fact_arrays(result.index)
     for key in ("n_docs", "n_s", "n_o", "n_so"):
         assert np.array_equal(getattr(table, key), arrays[key])
+    assert [f.fact_id for f in table.facts] == [f.fact_id for f in facts[:50]]
+    assert table.meta["mode"] == "paper" and table.meta["n_docs"] == 5
+    (tmp_path / "out/count_meta.json").write_text('{"mode": ')
+    with pytest.raises(SourceFormatError, match="count_meta.json: malformed JSON"):
+        read_counts(tmp_path / "out")
+
+
+@pytest.mark.parametrize(("line", "problem"), [
+    ('{"subject": "A", "relation": "r", "object": "B", "n_docs": 2, "n_s": 1, "n_o": -1, "n_so": 0}', "n_o=-1 is not a count"),
+    ('{"subject": "A", "relation": "r", "object": "B", "n_docs": 2, "n_s": true, "n_o": 1, "n_so": 0}', "n_s=True is not a count"),
+    ('{"subject": "A", "relation": "r", "n_docs": 2, "n_s": 1, "n_o": 1, "n_so": 0}', "needs non-empty strings"),
+    ('{"subject": "A", "relation": "r", "object": "B", "n_docs": 2, "n_s": 1, "n_o": 1}', "n_so=None is not a count"),
+])
+def test_bad_counts_record_names_file_and_line(tmp_path, line, problem):
+    good = '{"subject": "A", "relation": "r", "object": "C", "n_docs": 2, "n_s": 1, "n_o": 1, "n_so": 1}'
+    path = tmp_path / "counts.jsonl"
+    path.write_text(f"{good}\n\n{line}\n")
+    with pytest.raises(SourceFormatError, match=f"counts.jsonl: line 3: {problem}"):
+        read_counts(path)
+    path.write_text("\n")
+    with pytest.raises(SourceFormatError, match="counts.jsonl: no counts records"):
+        read_counts(tmp_path)
 
 
 @pytest.mark.slow

@@ -341,3 +341,91 @@ def test_one_judge_mwpes(tasks: Path, mwp_sources: list[str], tmp_path: Path) ->
         per_doc = {s["doc"]["problem_id"]: s["acc"] for s in harness["samples"][f"mwpes_{dataset}"]}
         assert per_doc == {pid: float(v == "correct") for pid, v in verdicts.items()}, dataset
         assert 0 < sum(per_doc.values()) < len(per_doc), dataset
+
+
+# -- slow: SmolLM2 through the harness, its replies scored by knowbench, and back into MWPES ----------------------
+@pytest.fixture(scope="module")
+def smollm2_run(tasks: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real ``lm_eval --model hf`` run of SmolLM2-135M-Instruct (the converted folder) on 5 rows of every task."""
+    from knowbench.training.common.models import model_folder
+
+    try:
+        folder = model_folder("smollm2")
+    except Exception as error:  # the GGUF package is missing
+        pytest.skip(f"SmolLM2 not available: {error}")
+    output = tmp_path_factory.mktemp("smollm2") / "out"
+    names = ["evowiki", *(t for t in ALL_TASKS if t not in {f"evowiki_{s}" for s in EVOWIKI_STATES})]
+    run_cli(["--model", "hf", "--model_args", f"pretrained={folder},dtype=float32", "--device", "cpu",
+             "--batch_size", "8", "--tasks", ",".join(names), "--include_path", str(tasks), "--limit", "5",
+             "--apply_chat_template", "--log_samples", "--output_path", str(output)])
+    return output
+
+
+def logged(output: Path, task: str) -> list[dict[str, Any]]:
+    (path,) = output.rglob(f"samples_{task}_*.jsonl")
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@pytest.mark.slow
+def test_smollm2_scores_every_task(smollm2_run: Path) -> None:
+    results = results_of(smollm2_run)
+    for name in ALL_TASKS:
+        assert results["n-samples"][name]["effective"] == min(5, results["n-samples"][name]["original"]), name
+        scores = {k: v for k, v in results["results"][name].items() if "," in k and "stderr" not in k}
+        assert scores and all(0 <= v <= 1 for v in scores.values()), (name, scores)
+        texts = [t for s in logged(smollm2_run, name) for r in s["resps"] for t in (r if isinstance(r, list) else [r])]
+        assert any(t.strip() for t in texts), name  # the model really generated
+
+
+@pytest.mark.slow
+def test_one_judge_on_smollm2_replies(smollm2_run: Path, toolhop_folder: Path, evowiki_folder: Path,
+                                      tmp_path: Path) -> None:
+    """SmolLM2's own replies, logged by the harness, scored again by knowbench's eval commands."""
+    from knowbench.training.evowiki.eval import run_eval as evowiki_eval
+    from knowbench.training.toolhop import EvalSettings
+    from knowbench.training.toolhop import run_eval as toolhop_eval
+
+    samples = logged(smollm2_run, "toolhop_direct")
+    replies = {s["doc"]["question"]: s["resps"][0][0] for s in samples}
+    toolhop_eval(str(toolhop_folder), ReplayBackend(lambda text, _: replies[text]), EvalSettings("direct"),
+                 tmp_path / "toolhop", limit=len(samples), progress=False)
+    traces = {r["question"]: r for r in map(json.loads, (tmp_path / "toolhop" / "traces.jsonl").read_text().splitlines())}
+    for name in ("typed", "containment"):
+        assert {s["doc"]["question"]: s[name] for s in samples} == {
+            q: float(traces[q]["correct"][name]) for q in replies}, name
+    for state in EVOWIKI_STATES:
+        samples = logged(smollm2_run, f"evowiki_{state}")
+        answers = {s["doc"]["question"]: s["resps"][0][0] for s in samples}
+        ReplayBackend.REPLIES[state] = lambda content, _, a=answers: a.get(
+            content.removeprefix("Question: ").removesuffix("\nAnswer:"), "")
+        report = evowiki_eval(evowiki_folder, f"replay:{state}", tmp_path / state)
+        wanted = {s["doc"]["id"] for s in samples}
+        records = [json.loads(line) for line in (tmp_path / state / "samples.jsonl").read_text().splitlines()]
+        assert {r["id"]: r["prediction"] for r in records if r["id"] in wanted} == {
+            s["doc"]["id"]: s["resps"][0][0] for s in samples}
+        if len(samples) == report["answers"][state]["n"]:  # the harness saw the whole state: same scores
+            results = results_of(smollm2_run)["results"][f"evowiki_{state}"]
+            for metric in ("em_latest", "em_all", "contains_latest", "contains_all"):
+                assert results[f"{metric},none"] == pytest.approx(report["answers"][state][metric], abs=1e-12)
+
+
+@pytest.mark.slow
+def test_round_trip_log_samples_ingest_build(smollm2_run: Path, tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from knowbench.cli import main
+
+    files = sorted(smollm2_run.rglob("samples_mwpes_gsm8k_*.jsonl"))
+    assert main(["ingest", "mwpes", "--format", "lm-eval", "--solutions", str(files[0]), *map(str, files[1:]),
+                 "--out", str(tmp_path / "run")]) == 0
+    records = [json.loads(line) for line in (tmp_path / "run" / "samples.jsonl").read_text().splitlines()]
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert len(records) == 5 and config["model"] == "smollm2-135m-instruct" and config["chat_template"]
+    assert {r["source_id"] for r in records} == {f"mwpes_gsm8k/{i}" for i in range(5)}
+    assert main(["build", "mwpes", "--runs", str(tmp_path / "run"), "--out", str(tmp_path / "mwpes"), "--quiet"]) == 0
+    wrong = {r["source_id"] for r in records if r["verdict"] != "correct"}
+    counts = pq.read_table(next((tmp_path / "mwpes" / "data" / "counts").glob("*.parquet"))).to_pylist()
+    assert [(c["model"], c["samples"]) for c in counts] == [("smollm2-135m-instruct", 5)]
+    if wrong:
+        shards = sorted((tmp_path / "mwpes" / "data" / "gsm8k").glob("*.parquet"))
+        assert set(pq.read_table(shards).column("source_id").to_pylist()) <= wrong

@@ -65,9 +65,13 @@ def test_unit_conversion_and_counting() -> None:
     assert (unit.first_error_step, unit.error_type) == (1, "unit_conversion_error")
     question = "Jasmine swims 12 laps every afternoon, Monday through Friday. How many laps does she swim in a week?"
     reference = "She swims 5 days a week.\nShe swims 12 * 5 = 60 laps a week.\n#### 60"
-    counting = diagnose(question, "She swims 5 days a week.\nShe swims 12 * 4 = 48 laps a week.\n#### 48", reference,
+    counting = diagnose(question, "She swims 4 days a week.\nShe swims 12 * 4 = 48 laps a week.\n#### 48", reference,
                         "60")
-    assert (counting.first_error_step, counting.error_type) == (2, "counting_error")
+    assert (counting.first_error_step, counting.error_type) == (1, "counting_error")
+    # the right count stated, then another one used: an earlier step's value copied wrong
+    copied = diagnose(question, "She swims 5 days a week.\nShe swims 12 * 4 = 48 laps a week.\n#### 48", reference,
+                      "60")
+    assert (copied.first_error_step, copied.error_type) == (2, "referencing_previous_step_value_error")
 
 
 def test_without_reference_and_truncated() -> None:
