@@ -8,12 +8,16 @@ state comes from its hops' states (:func:`~knowbench.builders.evowiki.facts.comb
 Rules, each with the reason a chain is dropped under (:data:`DROP_REASONS`; counted, never silent):
 
 * no entity twice: the answer may not be an entity already on the path (``entity_twice``);
+* no round trip: a hop may not take the inverse of the previous hop's property (``round_trip``: "the mother of
+  the child of X" is X or X's partner; :data:`~knowbench.builders.evowiki.templates.INVERSE_PROPERTIES`);
 * no reducible chain: a chain whose final property and answer set equal those of a chain of the same subject with
   as many or fewer hops is dropped (``reducible_chain``; e.g. "the father of the sibling of X" when "the father of
   X" has the same answer);
 * no answer equal to a label on its own path (``answer_is_path_label``: "Who is the father of Vladimir Putin?" ->
   "Vladimir Putin"); an alias that is the label of an entity of the chain, or of any other entity of the inputs
   ("Vladimir Putin", an alias of Vladimir Putin Jr.), is not an accepted answer;
+* no answer written in the question (``answer_in_question``: a description that names the answer, "Vladimir
+  Putin (President of Russia ...)" asked for his position);
 * question texts are unique: subjects that share a label are named with their description ("Vladimir Putin
   (president of Russia)"); when that does not tell them apart their questions are dropped (counted per subject);
 * an evolved chain must change its answer: its answer set at the cut-off, found by following the hops' cut-off
@@ -46,18 +50,20 @@ from knowbench.builders.evowiki.facts import (
     combine_states,
     statement_date,
 )
-from knowbench.builders.evowiki.templates import TEMPLATES
+from knowbench.builders.evowiki.templates import TEMPLATES, round_trip
 
 #: why a chain got no row (the card lists each with its count)
 DROP_REASONS = {
     "nothing_in_force": "no value of the final fact is in force now (a former spouse, a past office)",
     "unknown_value": "the only value in force is somevalue (unknown)",
     "entity_twice": "the answer is an entity already on the chain",
+    "round_trip": "a hop takes the inverse of the property before it (the mother of the child of X)",
     "reducible_chain": "a chain of the same subject with as many or fewer hops has the same final property and answer",
     "unlabelled_answer": "no value in force has a label in the inputs",
     "novalue_unreadable": "the answer is novalue and 'none' does not read well for this template",
     "undated_time_bound": "an office, employer, spouse or residence in force only by an undated normal statement",
     "answer_is_path_label": "an answer's label equals the label of an entity on the chain",
+    "answer_in_question": "an answer's label is written in the question (e.g. in a subject's description)",
     "evolved_unchanged": "an evolved hop, but the chain's answer at the cut-off equals the latest one",
     "evolved_cutoff_unknown": "an evolved hop whose value at the cut-off is not one entity of the snapshot",
     "capped": "more chains of this subject and hop count than max_chains_per_subject",
@@ -182,6 +188,20 @@ def _fold(text: str | None) -> str:
     return " ".join((text or "").casefold().split())
 
 
+def contains_words(text: str, words: str) -> bool:
+    """Whether ``words`` occur in ``text`` as whole words (case-insensitive).
+
+    Example:
+        >>> contains_words("Which position does Vladimir Putin (President of Russia) hold?", "president of Russia")
+        True
+        >>> contains_words("Where was Parisa born?", "Paris")
+        False
+    """
+    import re
+
+    return re.search(rf"(?<!\w){re.escape(_fold(words))}(?!\w)", _fold(text)) is not None
+
+
 def subject_rows(ctx: QuestionContext, subject: str, state: str | None, drops: Counter[str]) -> Iterator[dict[str, Any]]:
     """The question rows of one subject (only those of ``state`` unless ``None``); drops of that state counted."""
     name = ctx.names.get(subject)
@@ -217,6 +237,8 @@ def _row(
     path = [h.entity for h in chain]
     if any(v in path for v in current):
         return None, "entity_twice"
+    if round_trip([h.fact.property for h in chain]):
+        return None, "round_trip"
     final = (last.property, frozenset(current))
     if final in finals:
         return None, "reducible_chain"
@@ -247,6 +269,9 @@ def _row(
     subject_text = name
     for hop in chain[:-1]:
         subject_text = TEMPLATES[hop.fact.property].phrase_of(subject_text)
+    question = template.ask(subject_text)
+    if any(contains_words(question, label) for _, label, _ in labelled if label != "none"):
+        return None, "answer_in_question"
     answer_value, answer_label, _ = labelled[0]
     owners = ctx.label_owners or {}
     accepted = [label for _, label, _ in labelled] + [
@@ -258,7 +283,7 @@ def _row(
     subject = snapshot.entities[chain[0].entity]
     return {
         "id": question_id(chain),
-        "question": template.ask(subject_text),
+        "question": question,
         "answer": answer_label,
         "answer_id": answer_value,
         "answer_ids": list(current),

@@ -115,6 +115,28 @@ TEMPLATES: dict[str, Template] = {
     ]
 }
 
+#: properties that lead back along another one (Wikidata's "inverse property" constraints, P1696, and the
+#: parent/child pair): a chain that takes one right after the other returns to where it was or beside it
+#: ("the mother of the child of X" is X or X's partner), so such chains are dropped
+INVERSE_PROPERTIES: dict[str, frozenset[str]] = {
+    "P40": frozenset({"P22", "P25"}), "P22": frozenset({"P40"}), "P25": frozenset({"P40"}),
+    "P26": frozenset({"P26"}), "P3373": frozenset({"P3373"}), "P1038": frozenset({"P1038"}),
+    "P131": frozenset({"P150"}), "P150": frozenset({"P131"}), "P361": frozenset({"P527"}),
+    "P527": frozenset({"P361"}), "P1365": frozenset({"P1366"}), "P1366": frozenset({"P1365"}),
+    "P47": frozenset({"P47"}), "P190": frozenset({"P190"}),
+}
+
+
+def round_trip(properties: list[str] | tuple[str, ...]) -> bool:
+    """Whether a chain of ``properties`` takes a property right after its inverse.
+
+    Example:
+        >>> round_trip(["P40", "P25"]), round_trip(["P22", "P25"])
+        (True, False)
+    """
+    return any(b in INVERSE_PROPERTIES.get(a, ()) for a, b in zip(properties, properties[1:], strict=False))
+
+
 #: instance-of (P31) classes of countries, states and organisations (Wikidata ids), whose names may take "the"
 ARTICLE_CLASSES = frozenset({
     "Q6256",  # country

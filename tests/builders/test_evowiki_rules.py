@@ -173,6 +173,26 @@ def test_time_bound_facts_need_a_dated_value_to_be_asked_now(two: Path) -> None:
     assert statistics["dropped_chains"]["undated_time_bound"] >= 1
 
 
+def test_answers_written_in_the_question_are_dropped(one: Path) -> None:
+    rows = load_rows(one)
+    # Putin is named "Vladimir Putin (President of Russia (1999–2008, 2012–present))" beside his namesake father:
+    # asking that subject for his position would give the answer away
+    assert not [r for r in rows if r.subject_id == "Q7747" and r.path_properties == ("P39",)]
+    assert [r for r in rows if r.subject_id == "Q7747" and r.path_properties == ("P25",)]
+    statistics = json.loads((one / "provenance.json").read_text())["statistics"]
+    assert statistics["dropped_chains"]["answer_in_question"] >= 1
+
+
+def test_round_trips_are_dropped(one: Path) -> None:
+    rows = load_rows(one)
+    # Putin's father Q19300851 has one child, Putin; "the mother of the child of Q19300851" would be his wife
+    assert [r for r in rows if r.subject_id == "Q19300851" and r.path_properties[:1] == ("P40",)]
+    assert not [r for r in rows if any(a in ("P40",) and b in ("P22", "P25")
+                                       for a, b in zip(r.path_properties, r.path_properties[1:]))]
+    statistics = json.loads((one / "provenance.json").read_text())["statistics"]
+    assert statistics["dropped_chains"]["round_trip"] > 0
+
+
 def test_aliases_that_name_another_entity_are_not_answers(two: Path) -> None:
     rows = load_rows(two)
     children = next(r for r in rows if r.subject_id == "Q254220" and r.path_properties == ("P40",))
@@ -278,6 +298,8 @@ def test_check_counts_each_defect_class(two: Path) -> None:
         dataclasses.replace(one_hop, id="a", answer=one_hop.subject_label),  # answer_is_path_label
         dataclasses.replace(one_hop, id="b", answer_aliases=(one_hop.subject_label,)),  # alias_is_path_label
         dataclasses.replace(two_hop, id="c", path_entities=(two_hop.subject_id, two_hop.subject_id)),  # entity twice
+        dataclasses.replace(one_hop, id="q", question=f"Who is the father of {one_hop.answer}?"),  # in question
+        dataclasses.replace(two_hop, id="r", path_properties=("P40", "P25")),  # round_trip
         dataclasses.replace(two_hop, id="d", property=one_hop.property, answer_ids=one_hop.answer_ids,
                             question="reducible?"),  # reducible_chain
         dataclasses.replace(one_hop, id="e"),  # duplicate_question
@@ -288,7 +310,7 @@ def test_check_counts_each_defect_class(two: Path) -> None:
     ]
     found = row_defects([one_hop, two_hop, *broken])
     expected = {"answer_is_path_label": ["a"], "alias_is_path_label": ["b"], "entity_twice": ["c"],
-                "reducible_chain": ["d"], "duplicate_question": ["e"], "evolved_unchanged": ["f"],
+                "round_trip": ["r"], "answer_in_question": ["q"], "reducible_chain": ["d"], "duplicate_question": ["e"], "evolved_unchanged": ["f"],
                 "stable_changed": ["g"], "state_not_from_hops": ["h"], "judged_before_cutoff": ["i"]}
     for name, ids in expected.items():
         assert ids[0] in found[name], name

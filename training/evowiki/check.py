@@ -5,7 +5,9 @@ hop), and one count per defect class, each recomputed from the row fields (not f
 
 * ``answer_is_path_label``: an answer (label of a value in force) equals the label of an entity on the path;
 * ``alias_is_path_label``: an accepted alias equals the label of an entity on the path;
+* ``answer_in_question``: the answer's label is written in the question text (whole words);
 * ``entity_twice``: an entity appears twice on the path, or an answer is an entity of the path;
+* ``round_trip``: a hop takes the inverse of the previous hop's property ("the mother of the child of X");
 * ``reducible_chain``: a row whose final property and answer set equal those of a row of the same subject with
   fewer hops;
 * ``duplicate_question``: rows whose question text another row already has;
@@ -33,10 +35,13 @@ from pathlib import Path
 from typing import Any
 
 from knowbench.builders.evowiki.facts import SPECIAL_VALUES, combine_states
+from knowbench.builders.evowiki.questions import contains_words
+from knowbench.builders.evowiki.templates import round_trip
 from knowbench.loaders.evowiki import STATES, EvoWikiRow, load_rows
 
 DEFECTS = (
-    "answer_is_path_label", "alias_is_path_label", "entity_twice", "reducible_chain", "duplicate_question",
+    "answer_is_path_label", "alias_is_path_label", "answer_in_question", "entity_twice", "round_trip", "reducible_chain",
+    "duplicate_question",
     "evolved_unchanged", "stable_changed", "state_not_from_hops", "judged_before_cutoff",
 )
 _EXAMPLES = 5
@@ -66,9 +71,14 @@ def row_defects(rows: Sequence[EvoWikiRow]) -> dict[str, list[str]]:
             found["answer_is_path_label"].append(row.id)
         if {_fold(a) for a in row.answer_aliases} & path:
             found["alias_is_path_label"].append(row.id)
+        if any(contains_words(row.question, a.label) for a in row.all_answers
+               if a.current and a.label and a.label != "none" and a.value in row.answer_ids):
+            found["answer_in_question"].append(row.id)
         entities = [*row.path_entities, *(v for v in row.answer_ids if v not in SPECIAL_VALUES)]
         if len(set(entities)) < len(entities):
             found["entity_twice"].append(row.id)
+        if round_trip(row.path_properties):
+            found["round_trip"].append(row.id)
         if shorter[(row.subject_id, row.property, frozenset(row.answer_ids))] < row.hops:
             found["reducible_chain"].append(row.id)
         texts[row.question] += 1

@@ -142,6 +142,7 @@ def normalise_expression(text: str, variables: Collection[str] = ()) -> str:
     text = re.sub(r"(?<=[\d)])\s*[xX]\s*(?=[\d($])", "*", text)
     text = re.sub(r"/\s*(?:[A-Za-z][A-Za-z']*\s*)+(?=$|[^\w(])", " ", text)  # "$10/day": a rate's unit
     text = re.sub(r"(\d+(?:\.\d+)?)\s*%", lambda m: f" {float(m.group(1)) / 100!r} ", text)
+    text = re.sub(r"(?<=\d)-(?=[A-Za-z]{2})", " ", text)  # "25-inch", "2-legged": a number used as an adjective
     text = re.sub(r"[A-Za-z][A-Za-z']+", " ", text)  # words and units
     text = re.sub(r"(?<![A-Za-z])[A-Za-z](?![A-Za-z])", lambda m: _letter(m, variables), text)
     text = re.sub(r"\.(?!\d)", " ", text)  # a full stop, not a decimal point
