@@ -31,6 +31,24 @@ class SourceFormatError(KnowbenchError, ValueError):
         super().__init__(": ".join(part for part in (self.path, where, problem) if part))
 
 
+class MissingInputError(KnowbenchError, FileNotFoundError):
+    """An input file or folder does not exist; ``what`` says what was expected there.
+
+    Example:
+        >>> error = MissingInputError("facts.json", "facts file")
+        >>> str(error), isinstance(error, FileNotFoundError)
+        ('facts.json: no such facts file', True)
+    """
+
+    def __init__(self, path: object, what: str = "file") -> None:
+        self.path, self.what = str(path), what
+        super().__init__(f"{self.path}: no such {what}")
+        self.filename = self.path
+
+    def __str__(self) -> str:  # OSError would format its arguments
+        return str(self.args[0])
+
+
 class ConfigError(KnowbenchError, ValueError):
     """A builder, pipeline or run configuration holds an invalid value."""
 

@@ -18,6 +18,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from knowbench.errors import DatasetFolderError
+from knowbench.io import read_json
 
 
 @dataclass(frozen=True)
@@ -127,12 +128,7 @@ def read_folder(path: str | os.PathLike[str]) -> FolderInfo:
     order: tuple[str, ...] = ()
     provenance = path / "provenance.json"
     if provenance.is_file():
-        import orjson
-
-        try:
-            record = orjson.loads(provenance.read_bytes())
-        except orjson.JSONDecodeError as error:
-            raise DatasetFolderError(f"{provenance}: malformed JSON ({error})") from None
+        record = read_json(provenance, dict, "a JSON object (the build's provenance)")
         empty = tuple((e["config"], e["split"]) for e in record.get("empty_splits", []))
         config_features = record.get("features")
         order = tuple(dict.fromkeys(s["config"] for s in record.get("splits", [])))

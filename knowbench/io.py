@@ -6,6 +6,8 @@
   a killed build (``.NAME.tmp-*``, marked inside) are removed by the next build of the same ``--out``.
 - :class:`RunLog` is an append-only JSON-lines log, durable after every append; a torn last line is cut off.
 - :class:`RunFolder` is the one resumable run folder (``config.json`` marks it and is checked on resume).
+- JSON and JSON-lines reading and atomic writing (:func:`read_json`, :func:`iter_jsonl`, :func:`atomic_write_json`,
+  ...) live in :mod:`knowbench.jsonio` and are re-exported here.
 
 Example:
     >>> import tempfile, pathlib
@@ -46,6 +48,23 @@ from typing import Any
 import orjson
 
 from knowbench.errors import ConfigError, OutputError, RunStateError, SourceFormatError
+from knowbench.jsonio import (
+    atomic_write_bytes,
+    atomic_write_json,
+    atomic_write_jsonl,
+    atomic_write_text,
+    iter_jsonl,
+    jsonl_bytes,
+    read_json,
+    read_jsonl,
+)
+
+__all__ = [  # knowbench.jsonio's helpers are re-exported: callers import them from here
+    "OUTPUT_MARKER", "RUN_CONFIG", "RUN_MARKER", "TMP_MARKER", "RunFolder", "RunLog", "SourceInfo", "atomic_dir",
+    "atomic_write_bytes", "atomic_write_json", "atomic_write_jsonl", "atomic_write_text", "check_output_dir",
+    "check_output_file", "iter_jsonl", "jsonl_bytes", "output_kind", "read_json", "read_jsonl", "read_run_config",
+    "sha256_file"
+]
 
 #: written inside every temporary output folder, so a later build removes only folders knowbench made
 TMP_MARKER = ".knowbench-tmp"
@@ -88,10 +107,18 @@ def _fsync_dir(path: Path) -> None:
 def _read_json_object(path: Path) -> dict[str, Any] | None:
     """The JSON object in ``path``, or None when it is missing, unreadable or not an object."""
     try:
-        value = orjson.loads(path.read_bytes())
-    except (OSError, orjson.JSONDecodeError):
+        return read_json(path, dict)
+    except (SourceFormatError, OSError):
         return None
-    return value if isinstance(value, dict) else None
+
+
+def _read_run_json(path: Path, what: str, expected: type = dict) -> Any:
+    """:func:`read_json` for a file of a run folder: a malformed one is a corrupt run, a :class:`RunStateError`."""
+    try:
+        return read_json(path, expected, "a JSON object")
+    except SourceFormatError as error:
+        detail = ": ".join(part for part in (error.where, error.problem) if part)
+        raise RunStateError(f"{path}: corrupt {what} ({detail})") from None
 
 
 def output_kind(folder: str | os.PathLike[str]) -> str | None:
@@ -213,62 +240,6 @@ def atomic_dir(target: str | os.PathLike[str], kind: str | None = None) -> Itera
         raise
 
 
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename (readers never see half a file)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` atomically."""
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> None:
-    """Write ``obj`` as indented, key-sorted JSON to ``path`` atomically."""
-    atomic_write_bytes(path, orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n")
-
-
-def iter_jsonl(path: str | os.PathLike[str]) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield ``(line number, object)`` per non-blank line; a malformed line raises naming file and line.
-
-    Example:
-        >>> import tempfile, pathlib
-        >>> path = pathlib.Path(tempfile.mkdtemp()) / "x.jsonl"
-        >>> _ = path.write_text('{"a": 1}\\n\\n{"a": 2}\\n')
-        >>> [(n, r["a"]) for n, r in iter_jsonl(path)]
-        [(1, 1), (3, 2)]
-    """
-    with open(path, "rb") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = orjson.loads(line)
-            except orjson.JSONDecodeError as error:
-                raise SourceFormatError(path, f"line {number}", f"malformed JSON ({error})") from None
-            if not isinstance(record, dict):
-                raise SourceFormatError(path, f"line {number}", f"expected a JSON object, got {type(record).__name__}")
-            yield number, record
-
-
-def read_jsonl(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
-    """Yield the JSON objects of a JSON-lines file; a malformed line raises naming file and line."""
-    for _, record in iter_jsonl(path):
-        yield record
-
-
 class RunLog:
     """An append-only JSON-lines log of completed work items, durable after every append.
 
@@ -323,7 +294,7 @@ class RunLog:
         """Append several records in one durable write."""
         if not records:
             return
-        data = b"".join(orjson.dumps(r) + b"\n" for r in records)
+        data = jsonl_bytes(records)
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             os.write(fd, data)
@@ -360,12 +331,7 @@ def read_run_config(path: str | os.PathLike[str]) -> dict[str, Any] | None:
             _refuse_working_folder(path, "--out")
             raise RunStateError(f"{path}: not a knowbench run folder (no {RUN_CONFIG}); choose another --out")
         return None
-    try:
-        config = orjson.loads(config_file.read_bytes())
-    except orjson.JSONDecodeError as error:
-        raise RunStateError(f"{config_file}: corrupt run config (malformed JSON: {error})") from None
-    except OSError as error:
-        raise RunStateError(f"{config_file}: unreadable run config ({error.strerror})") from None
+    config = _read_run_json(config_file, "run config", object)
     if not isinstance(config, dict) or not isinstance(config.get(RUN_MARKER), str):
         raise RunStateError(f"{config_file}: not a knowbench run config (no {RUN_MARKER!r} key); choose another --out")
     return config
@@ -480,11 +446,7 @@ class RunFolder:
         return self.stage_file(name).exists()
 
     def stage_result(self, name: str) -> Any:
-        file = self.stage_file(name)
-        try:
-            return orjson.loads(file.read_bytes())
-        except orjson.JSONDecodeError as error:
-            raise RunStateError(f"{file}: corrupt stage result (malformed JSON: {error})") from None
+        return _read_run_json(self.stage_file(name), "stage result", object)
 
     def stage(self, name: str, compute: Callable[[], Any]) -> Any:
         """Return the stored result of stage ``name``, or compute, store (atomically) and return it."""
@@ -500,10 +462,7 @@ class RunFolder:
         file = self.path / "metrics.json"
         if not file.exists():
             return {}
-        try:
-            return dict(orjson.loads(file.read_bytes()))
-        except (orjson.JSONDecodeError, TypeError, ValueError) as error:
-            raise RunStateError(f"{file}: corrupt metrics ({error})") from None
+        return dict(_read_run_json(file, "metrics"))
 
     def update_metrics(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """Merge ``values`` into ``metrics.json`` (atomically) and return the whole mapping."""

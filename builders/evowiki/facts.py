@@ -15,7 +15,9 @@ on or before ``d``); among those, preferred rank wins over normal; for quantitie
 as population) only the latest measurement counts. ``novalue`` is a value ("none"): Putin's preferred P102
 statement says he belongs to no party since 2012, which outranks the undated normal "United Russia"; when
 ``novalue`` shares the best rank with real values the real values win. ``somevalue`` (a value exists but is not
-known) stays in the set, so a change from or to it counts, but it is never an answer.
+known) stays in the set, so a change from or to it counts, but it is never an answer. Properties that hold one
+value at a time (:data:`ONE_AT_A_TIME`: spouse, party, team, head of government, residence, ...) keep only the
+value that began last when several dated ones are in force (Wikidata often lacks the end of the earlier one).
 
 The *latest* answer set is taken at the entity's snapshot day (its ``modified`` date). A fact is judged only when
 that snapshot is at or after the cut-off (otherwise the builder skips it and counts it).
@@ -59,6 +61,9 @@ SPECIAL_VALUES = frozenset({NOVALUE, SOMEVALUE})
 #: properties whose date says when an entity began to exist: date of birth, inception
 BEGINNING = ("P569", "P571")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+#: properties with one value at a time (a spouse, a party, a team, a head of government, a residence): when several
+#: dated values are in force, the one that began last replaced the others even if their end time is missing
+ONE_AT_A_TIME = frozenset({"P26", "P102", "P54", "P6", "P35", "P551", "P169", "P286", "P488", "P1037"})
 
 
 def parse_day(text: object, what: str = "date") -> datetime.date:
@@ -126,6 +131,11 @@ def current_statements(statements: Sequence[Statement], at: datetime.date) -> li
         if dated:  # a series of measurements: only the latest counts
             latest = max(statement_date(s).start() for s in dated)  # type: ignore[union-attr]
             pool = [s for s in dated if statement_date(s).start() == latest]  # type: ignore[union-attr]
+    if pool[0].property in ONE_AT_A_TIME and len({s.value for s in pool}) > 1:
+        starts = [statement_date(s).start() for s in pool if statement_date(s) is not None]  # type: ignore[union-attr]
+        if starts:
+            pool = [s for s in pool if statement_date(s) is not None
+                    and statement_date(s).start() == max(starts)]  # type: ignore[union-attr]
     if any(s.value not in SPECIAL_VALUES for s in pool):
         pool = [s for s in pool if s.value != NOVALUE]
 

@@ -30,7 +30,7 @@ Rules, each with the reason a chain is dropped under (:data:`DROP_REASONS`; coun
 
 Example:
     >>> sorted(DROP_REASONS)[:3]
-    ['answer_is_path_label', 'capped', 'entity_twice']
+    ['answer_in_question', 'answer_is_path_label', 'capped']
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -134,7 +135,7 @@ def round_trip(properties: list[str] | tuple[str, ...]) -> bool:
         >>> round_trip(["P40", "P25"]), round_trip(["P22", "P25"])
         (True, False)
     """
-    return any(b in INVERSE_PROPERTIES.get(a, ()) for a, b in zip(properties, properties[1:], strict=False))
+    return any(b in INVERSE_PROPERTIES.get(a, ()) for a, b in itertools.pairwise(properties))
 
 
 #: instance-of (P31) classes of countries, states and organisations (Wikidata ids), whose names may take "the"

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson
 from jsonschema.exceptions import SchemaError
 from jsonschema.validators import validator_for
 
-from knowbench.errors import DownloadError, SourceFormatError
+from knowbench.errors import DownloadError, MissingInputError, SourceFormatError
+from knowbench.io import iter_jsonl, read_json
 
 HUB_REPO_ID = "bytedance-research/ToolHop"
 HUB_FILE = "data/ToolHop.json"
@@ -131,29 +131,21 @@ def _order_hops(
 
 
 def _parse(path: Path) -> list[Any]:
-    data = path.read_bytes()
-    stripped = data.lstrip()
-    if stripped.startswith(b"["):
-        try:
-            rows = orjson.loads(data)
-        except orjson.JSONDecodeError as error:
-            raise SourceFormatError(path, f"line {error.lineno}, column {error.colno}", f"malformed JSON ({error.msg})") from None
-        return rows
-    rows = []
-    for number, line in enumerate(data.splitlines(), start=1):
-        if line.strip():
-            try:
-                rows.append(orjson.loads(line))
-            except orjson.JSONDecodeError as error:
-                raise SourceFormatError(path, f"line {number}", f"malformed JSON ({error.msg})") from None
-    return rows
+    """The raw rows of a JSON list (the release file) or of a JSON-lines file."""
+    with open(path, "rb") as handle:
+        head = handle.read(1 << 16).lstrip()
+    if head.startswith(b"["):
+        return read_json(path, list, "a JSON list of ToolHop rows")
+    return [row for _, row in iter_jsonl(path)]
 
 
 def read_rows(path: str | os.PathLike[str]) -> list[SourceRow]:
     """Read a ToolHop file (a JSON list, or JSON lines), validating every row; ids must be unique."""
     path = Path(path)
+    if not path.exists():
+        raise MissingInputError(path, "ToolHop file")
     if not path.is_file():
-        raise SourceFormatError(path, None, "no such file")
+        raise SourceFormatError(path, None, "is a folder, not a ToolHop file")
     rows = [validate_row(raw, path, index) for index, raw in enumerate(_parse(path), start=1)]  # 1-based
     seen: dict[int, int] = {}
     for index, row in enumerate(rows, start=1):

@@ -30,7 +30,7 @@ import orjson
 
 from knowbench.datasets_src.triples.pararel import iter_trex, load_templates, read_smi_facts, trex_files
 from knowbench.datasets_src.triples.types import Triple
-from knowbench.errors import SourceFormatError
+from knowbench.errors import MissingInputError, SourceFormatError
 from knowbench.io import iter_jsonl
 
 __all__ = ["Triple", "iter_trex", "load_templates", "read_facts", "read_generic_jsonl", "read_smi_facts", "trex_files"]
@@ -67,7 +67,7 @@ def read_facts(path: str | os.PathLike[str]) -> list[Triple]:
     if path.is_dir() or (path.name.startswith("P") and path.suffix == ".jsonl" and path.stem[1:].isdigit()):
         return list(iter_trex(path))
     if not path.is_file():
-        raise FileNotFoundError(f"no facts file at {path}")
+        raise MissingInputError(path, "facts file or T-REx folder")
     with open(path, "rb") as handle:
         head = handle.read(4096).lstrip()
     if head.startswith(b"["):

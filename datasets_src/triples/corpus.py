@@ -25,7 +25,7 @@ from pathlib import Path
 
 import orjson
 
-from knowbench.errors import ConfigError, SourceFormatError
+from knowbench.errors import ConfigError, MissingInputError, SourceFormatError
 
 KINDS = ("jsonl", "parquet", "datasets", "wikixml")
 
@@ -50,7 +50,7 @@ def source_kind(path: str | os.PathLike[str]) -> str:
             return "datasets"
         raise ConfigError(f"{path}: a folder must be a `datasets` save_to_disk folder; pass files otherwise")
     if not path.is_file():
-        raise FileNotFoundError(f"no corpus file at {path}")
+        raise MissingInputError(path, "corpus file")
     if name.endswith((".jsonl", ".jsonl.gz", ".json", ".json.gz", ".ndjson")):
         return "jsonl"
     if name.endswith(".parquet"):

@@ -21,13 +21,10 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-
-import orjson
 
 from knowbench.datasets_src.triples.types import Triple
-from knowbench.errors import SourceFormatError
-from knowbench.io import iter_jsonl
+from knowbench.errors import MissingInputError, SourceFormatError
+from knowbench.io import iter_jsonl, read_json
 
 _PROPERTY = re.compile(r"^(P\d+)\.jsonl$")
 
@@ -38,7 +35,7 @@ def trex_files(path: str | os.PathLike[str]) -> list[Path]:
     if path.is_file():
         return [path]
     if not path.is_dir():
-        raise FileNotFoundError(f"no T-REx file or folder at {path}")
+        raise MissingInputError(path, "T-REx file or folder")
     files = sorted((p for p in path.glob("P*.jsonl") if _PROPERTY.match(p.name)), key=lambda p: int(p.stem[1:]))
     if not files:
         raise SourceFormatError(path, None, "no P<number>.jsonl files in this folder")
@@ -72,21 +69,10 @@ def _qid(value: object) -> str | None:
     return None
 
 
-def _read_json(path: Path, expected: type, what: str) -> Any:
-    """The JSON value of ``path``, which must be of type ``expected`` (described as ``what`` in the error)."""
-    try:
-        value = orjson.loads(path.read_bytes())
-    except orjson.JSONDecodeError as error:
-        raise SourceFormatError(path, None, f"malformed JSON ({error})") from None
-    if not isinstance(value, expected):
-        raise SourceFormatError(path, None, f"expected {what}, got {type(value).__name__}")
-    return value
-
-
 def read_smi_facts(path: str | os.PathLike[str]) -> list[Triple]:
     """The SMI paper's fact list (``pararel_15classes.json``): relation is its class name (``plays``, ``born``...)."""
     path = Path(path)
-    rows = _read_json(path, list, "a JSON list of facts")
+    rows = read_json(path, list, "a JSON list of facts")
     facts = []
     for index, row in enumerate(rows):
         if not isinstance(row, dict):
@@ -109,7 +95,7 @@ def load_templates(path: str | os.PathLike[str]) -> dict[str, tuple[str, ...]]:
         {'born': ('[S] was born in', '[S] is a native of')}
     """
     path = Path(path)
-    raw = _read_json(path, dict, "an object relation -> list of templates")
+    raw = read_json(path, dict, "an object relation -> list of templates")
     out = {}
     for relation, templates in raw.items():
         if not isinstance(templates, list) or not templates:

@@ -29,14 +29,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import orjson
 
 from knowbench.datasets_src.triples.corpus import Shard, iter_shard, iter_wiki_pages, plan_shards
 from knowbench.datasets_src.triples.count import FactIndex, MatchMode, RawCounts
-from knowbench.datasets_src.triples.pararel import _read_json
 from knowbench.datasets_src.triples.types import Triple
 from knowbench.errors import ConfigError, SourceFormatError
-from knowbench.io import atomic_dir, atomic_write_bytes, atomic_write_json, iter_jsonl
+from knowbench.io import atomic_dir, atomic_write_json, atomic_write_jsonl, iter_jsonl, read_json
 
 COUNT_FIELDS = ("n_docs", "n_s", "n_o", "n_so")
 _PAGE_BATCH = 64
@@ -192,7 +190,7 @@ def write_counts(out: str | os.PathLike[str], result: CountResult) -> Path:
         raise SourceFormatError(sources, None, "no documents to count; the previous output (if any) is kept")
     out = Path(out)
     with atomic_dir(out, kind=COUNTS_KIND) as tmp:  # a user's folder or file as --out is refused, never replaced
-        atomic_write_bytes(tmp / "counts.jsonl", b"".join(orjson.dumps(row) + b"\n" for row in result.rows()))
+        atomic_write_jsonl(tmp / "counts.jsonl", result.rows())
         atomic_write_json(tmp / "count_meta.json", result.meta)
     return out / "counts.jsonl"
 
@@ -231,5 +229,5 @@ def read_counts(path: str | os.PathLike[str]) -> CountTable:
     if not facts:
         raise SourceFormatError(path, None, "no counts records")
     meta_path = path.parent / "count_meta.json"
-    meta = _read_json(meta_path, dict, "a JSON object") if meta_path.is_file() else {}
+    meta = read_json(meta_path, dict, "a JSON object") if meta_path.is_file() else {}
     return CountTable(facts, *(np.asarray(columns[k], np.int64) for k in COUNT_FIELDS), meta=meta)

@@ -29,7 +29,8 @@ from typing import Any
 
 from knowbench.backends.base import BACKENDS, Completion, GenerationConfig, ModelBackend
 from knowbench.backends.tool_parsing import parse_text_tool_calls, tool_prompt
-from knowbench.errors import BackendError, ContextLengthError, MissingDependencyError
+from knowbench.errors import BackendError, ContextLengthError, MissingDependencyError, SourceFormatError
+from knowbench.io import read_json
 
 _MARKER = "knowbench-conversion.json"
 
@@ -82,8 +83,8 @@ def _cache_is_valid(folder: Path, gguf: Path) -> bool:
     if not (marker.is_file() and (folder / "config.json").is_file()):
         return False
     try:
-        record = json.loads(marker.read_text())
-    except (OSError, json.JSONDecodeError):
+        record = read_json(marker, dict, "a conversion record")
+    except (SourceFormatError, OSError):  # a torn or foreign marker: convert again
         return False
     return record.get("source_bytes") == gguf.stat().st_size and record.get("source_name") == gguf.name
 
@@ -222,45 +223,10 @@ class TransformersBackend(ModelBackend):
         return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 
     # -- prompts ------------------------------------------------------------------------------------------------
-    @property
-    def _template(self) -> str:
-        template = self.tokenizer.chat_template or ""
-        return template if isinstance(template, str) else json.dumps(template)
-
-    def _normalise(self, message: dict[str, Any], native_tools: bool) -> dict[str, Any]:
-        content = message.get("content")
-        if isinstance(content, list):  # OpenAI content parts
-            content = "".join(part.get("text", "") for part in content if isinstance(part, dict))
-        out = {key: value for key, value in message.items() if key not in ("content", "tool_calls")}
-        out["content"] = "" if content is None else str(content)
-        calls = message.get("tool_calls") or []
-        if calls and native_tools:
-            out["tool_calls"] = [_hf_tool_call(call) for call in calls]
-        elif calls:
-            written = [
-                "<tool_call>"
-                + json.dumps(_hf_tool_call(call)["function"], ensure_ascii=False)
-                + "</tool_call>"
-                for call in calls
-            ]
-            out["content"] = "\n".join(filter(None, [out["content"], *written]))
-        return out
-
     def render_chat(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None) -> str:
         """The exact prompt text a conversation becomes (chat template, plus tool block where needed)."""
-        native_tools = "tools" in self._template
-        rendered = [self._normalise(message, native_tools) for message in messages]
-        if tools and not native_tools:
-            block = tool_prompt(tools)
-            if rendered and rendered[0]["role"] == "system":
-                rendered[0] = {**rendered[0], "content": f"{rendered[0]['content']}\n\n{block}"}
-            else:
-                rendered.insert(0, {"role": "system", "content": block})
-        kwargs: dict[str, Any] = {"tools": tools} if tools and native_tools else {}
         try:
-            return self.tokenizer.apply_chat_template(
-                rendered, add_generation_prompt=True, tokenize=False, **kwargs
-            )
+            return chat_prompt(self.tokenizer, messages, tools)
         except Exception as error:  # jinja errors from the model's own template
             raise BackendError(f"{self.model_path}: chat template failed: {error}") from error
 
@@ -388,6 +354,53 @@ def _cpu_threads(threads: int | None) -> int:
     if threads < 1:
         raise BackendError(f"threads must be >= 1, got threads={threads}")
     return threads
+
+
+def _normalise(message: dict[str, Any], native_tools: bool) -> dict[str, Any]:
+    """One OpenAI message as a chat template takes it: text content; calls as template fields or ``<tool_call>`` text."""
+    content = message.get("content")
+    if isinstance(content, list):  # OpenAI content parts
+        content = "".join(part.get("text", "") for part in content if isinstance(part, dict))
+    out = {key: value for key, value in message.items() if key not in ("content", "tool_calls")}
+    out["content"] = "" if content is None else str(content)
+    calls = message.get("tool_calls") or []
+    if calls and native_tools:
+        out["tool_calls"] = [_hf_tool_call(call) for call in calls]
+    elif calls:
+        written = [
+            "<tool_call>" + json.dumps(_hf_tool_call(call)["function"], ensure_ascii=False) + "</tool_call>"
+            for call in calls
+        ]
+        out["content"] = "\n".join(filter(None, [out["content"], *written]))
+    return out
+
+
+def chat_prompt(
+    tokenizer: Any,
+    messages: list[dict[str, Any]],
+    tools: list[dict[str, Any]] | None = None,
+    *,
+    native_tools: bool | None = None,
+    describe_tools: Callable[[list[dict[str, Any]]], str] = tool_prompt,
+) -> str:
+    """The exact prompt text ``messages`` (OpenAI format) become under ``tokenizer``'s chat template.
+
+    With ``native_tools`` (by default: when the template mentions ``tools``) the tools and calls are handed to the
+    template; otherwise ``describe_tools(tools)`` joins the system prompt (one is added when there is none) and each
+    call becomes ``<tool_call>{"name": ..., "arguments": ...}</tool_call>`` text in its message.
+    """
+    if native_tools is None:
+        template = tokenizer.chat_template or ""
+        native_tools = "tools" in (template if isinstance(template, str) else json.dumps(template))
+    rendered = [_normalise(message, native_tools) for message in messages]
+    if tools and not native_tools:
+        block = describe_tools(tools)
+        if rendered and rendered[0]["role"] == "system":
+            rendered[0] = {**rendered[0], "content": f"{rendered[0]['content']}\n\n{block}"}
+        else:
+            rendered.insert(0, {"role": "system", "content": block})
+    kwargs: dict[str, Any] = {"tools": tools} if tools and native_tools else {}
+    return tokenizer.apply_chat_template(rendered, add_generation_prompt=True, tokenize=False, **kwargs)
 
 
 def _hf_tool_call(call: Any) -> dict[str, Any]:

@@ -1,6 +1,10 @@
-"""The command groups every CLI module adds its commands to (``knowbench build toolhop``, ``knowbench eval ...``)."""
+"""The command groups every CLI module adds its commands to (``knowbench build toolhop``, ``knowbench eval ...``),
+and the option types several command modules share."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
@@ -35,3 +39,36 @@ for sub, name in [
     (train_app, "train"),
 ]:
     app.add_typer(sub, name=name)
+
+# -- option types several command modules share, defined once (a command gives its own default) ---------------
+BackendOption = Annotated[
+    str,
+    typer.Option(
+        "--backend",
+        help="Model backend: transformers:smollm2, transformers:MODEL_FOLDER or openai:http://HOST:PORT/v1#MODEL.",
+    ),
+]
+RunOut = Annotated[Path, typer.Option("--out", help="Run folder (created, or resumed when it holds the same config).")]
+Overwrite = Annotated[
+    bool,
+    typer.Option("--overwrite", help="Start afresh when --out holds another run (only a knowbench run folder)."),
+]
+Quiet = Annotated[bool, typer.Option("--quiet", help="No progress bars.")]
+JsonOutput = Annotated[bool, typer.Option("--json", help="Print the result as JSON instead of tables.")]
+Seed = Annotated[int, typer.Option("--seed", help="Random seed (runs are repeatable).")]
+SandboxWorkers = Annotated[int, typer.Option("--workers", min=1, help="Sandbox worker processes.")]
+
+
+def data_option(dataset: str) -> Any:
+    """The ``--data`` option of a command that reads a built ``dataset`` (a local folder or an explicit Hub id).
+
+    (No square brackets in help texts: rich would take ``[@REV]`` for markup and drop it.)
+
+    Example:
+        >>> data_option("toolhop").help
+        'Built toolhop folder (`knowbench build toolhop`), or a Hub id hf://datasets/ORG/NAME (optionally @REV).'
+    """
+    return typer.Option(
+        "--data",
+        help=f"Built {dataset} folder (`knowbench build {dataset}`), or a Hub id hf://datasets/ORG/NAME (optionally @REV).",
+    )

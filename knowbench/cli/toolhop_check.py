@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from knowbench.cli.apps import check_app
+from knowbench.cli.apps import JsonOutput, SandboxWorkers, check_app, data_option
 
 #: the ``knowbench`` key of a saved solvability report; only such a file is ever replaced by ``--out``
 REPORT_KIND = "toolhop-solvability"
@@ -17,13 +17,13 @@ REPORT_KIND = "toolhop-solvability"
 
 @check_app.command("toolhop")
 def check_toolhop_command(
-    data: Annotated[str, typer.Option("--data", help="Built ToolHop folder, or hf://datasets/ORG/NAME[@REV].")],
+    data: Annotated[str, data_option("toolhop")],
     out: Annotated[
         Path | None,
         typer.Option("--out", help="Save the JSON report here (a new file, or a report saved by this command)."),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report instead of tables.")] = False,
-    workers: Annotated[int, typer.Option("--workers", min=1, help="Sandbox worker processes.")] = 2,
+    as_json: JsonOutput = False,
+    workers: SandboxWorkers = 2,
     cpu_seconds: Annotated[float, typer.Option("--cpu-seconds", help="CPU limit per tool call.")] = 2.0,
     wall_seconds: Annotated[float, typer.Option("--wall-seconds", help="Wall-time limit per tool call.")] = 5.0,
     rows_limit: Annotated[int | None, typer.Option("--rows", min=1, help="Check only the first N rows.")] = None,

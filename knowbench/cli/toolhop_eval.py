@@ -9,7 +9,16 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from knowbench.cli.apps import eval_app
+from knowbench.cli.apps import (
+    BackendOption,
+    JsonOutput,
+    Overwrite,
+    Quiet,
+    RunOut,
+    SandboxWorkers,
+    data_option,
+    eval_app,
+)
 
 console = Console()
 
@@ -32,13 +41,10 @@ class JudgeName(StrEnum):
 
 @eval_app.command("toolhop")
 def eval_toolhop(
-    data: Annotated[str, typer.Option("--data", help="Built ToolHop folder, or hf://datasets/ORG/NAME[@REV].")],
-    backend: Annotated[
-        str,
-        typer.Option("--backend", help="Model spec: transformers:smollm2, openai:http://HOST:PORT/v1#MODEL."),
-    ],
+    data: Annotated[str, data_option("toolhop")],
+    backend: BackendOption,
     scenario: Annotated[Scenario, typer.Option("--scenario", help="direct (no tools), mandatory or free.")],
-    out: Annotated[Path, typer.Option("--out", help="Run folder (traces.jsonl, config.json, report.json).")],
+    out: RunOut,
     feedback: Annotated[
         Feedback, typer.Option("--feedback", help="Feedback on a failed call.")
     ] = Feedback.detailed,
@@ -56,13 +62,11 @@ def eval_toolhop(
     sandbox: Annotated[
         str, typer.Option("--sandbox", help="Sandbox for tool calls (registry name).")
     ] = "subprocess",
-    workers: Annotated[int, typer.Option("--workers", min=1, help="Sandbox worker processes.")] = 2,
-    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
-    overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Replace a run folder of another evaluation (only a knowbench run).")
-    ] = False,
+    workers: SandboxWorkers = 2,
+    quiet: Quiet = False,
+    overwrite: Overwrite = False,
 ) -> None:
-    """Evaluate a model on ToolHop; rerunning with the same --out resumes.
+    """Evaluate a model on ToolHop; rerunning with the same --out resumes (traces.jsonl, config.json, report.json).
 
     Example: knowbench eval toolhop --data out/toolhop --backend transformers:smollm2 --scenario free --out runs/free
     """
@@ -89,7 +93,7 @@ def eval_toolhop(
 def toolhop_report(
     runs: Annotated[list[Path], typer.Argument(help="Run folders of `knowbench eval toolhop`.")],
     judge: Annotated[JudgeName | None, typer.Option("--judge", help="Re-judge with this judge.")] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Print the reports as JSON.")] = False,
+    json_out: JsonOutput = False,
 ) -> None:
     """Print the paper's Table 4 for finished runs (one line per model, one column group per scenario).
 

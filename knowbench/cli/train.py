@@ -1,5 +1,8 @@
 """``knowbench train ...``: trained baselines (smi-mini, tool-sft, evowiki-cl), each a resumable run folder.
 
+Every command checks its inputs, sets up torch, runs (or resumes) its run folder and prints the metrics in one
+shared way (:func:`_run_training`); the options they share are typed once (here and in :mod:`knowbench.cli.apps`).
+
 Example:
     $ knowbench train smi-mini --out runs/smi-mini
     $ knowbench train smi-mini --out runs/smi-mini-small --sizes nano,0.5m --wiki-words 20000 --samples 1
@@ -8,14 +11,25 @@ Example:
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from knowbench.cli.apps import train_app
+from knowbench.cli.apps import JsonOutput, Overwrite, Quiet, RunOut, Seed, data_option, train_app
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 _DATA_ROOT_HELP = "root of the real sample data (default: $KNOWBENCH_SHARED_DATA or ../shared/data)"
+
+# options the training commands share, defined once
+Threads = Annotated[int, typer.Option(help="torch threads (0: torch's default)")]
+Model = Annotated[str, typer.Option(help="model folder, or 'smollm2' (the harness backend's converted copy)")]
+Epochs = Annotated[float, typer.Option(help="passes over the training data")]
+Lr = Annotated[float, typer.Option(help="learning rate")]
+BatchSize = Annotated[int, typer.Option(help="rows per optimiser step")]
 
 
 def _data_root(value: Path | None) -> Path:
@@ -24,36 +38,87 @@ def _data_root(value: Path | None) -> Path:
     return Path(os.environ.get("KNOWBENCH_SHARED_DATA", "../shared/data"))
 
 
-# options every training command shares, defined once
-RunOut = Annotated[Path, typer.Option(help="run folder (created, or resumed when it holds the same config)")]
-Seed = Annotated[int, typer.Option(help="random seed (runs are repeatable)")]
-Threads = Annotated[int, typer.Option(help="torch threads (0: torch's default)")]
-Overwrite = Annotated[bool, typer.Option(help="start afresh when --out holds another config")]
-Quiet = Annotated[bool, typer.Option(help="no progress bars")]
-JsonOutput = Annotated[bool, typer.Option("--json", help="print all metrics as JSON")]
+def _split(text: str) -> tuple[str, ...]:
+    """The non-empty items of a comma-separated option."""
+    return tuple(item.strip() for item in text.split(",") if item.strip())
 
 
-def _prepare_torch(threads: int) -> None:
-    """Set torch's thread count (0 keeps torch's default) and silence transformers' progress output."""
+def _fmt(value: object, digits: int = 3) -> str:
+    """A table cell: ``-`` for a missing value, fixed digits for a float, thousands separators for an int.
+
+    Example:
+        >>> _fmt(None), _fmt(0.12345), _fmt(0.12345, 1), _fmt(123456), _fmt("5m")
+        ('-', '0.123', '0.1', '123,456', '5m')
+    """
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _table(title: str, columns: tuple[str, ...], rows: list[list[str]], left: int = 1) -> Table:
+    """A rich table; the first ``left`` columns are left-aligned, the others (numbers) right-aligned."""
+    from rich.table import Table
+
+    table = Table(title=title)
+    for index, column in enumerate(columns):
+        table.add_column(column, justify="left" if index < left else "right")
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def _quiet_transformers() -> None:
+    import transformers
+
+    transformers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.set_verbosity_error()
+
+
+def _run_training(
+    run: Callable[..., dict[str, Any]],
+    config: object,
+    out: Path,
+    *,
+    threads: int,
+    overwrite: bool,
+    quiet: bool,
+    json_output: bool,
+    table: Callable[[dict[str, Any]], Table],
+    data: tuple[str, str] | None = None,
+    hidden: tuple[str, ...] = (),
+) -> None:
+    """The prologue and epilogue of every training command.
+
+    Checks ``data`` (dataset name, ``--data``) before a run folder is made, so a wrong ``--data`` leaves nothing
+    behind; sets torch's threads (0 keeps torch's default) and silences transformers; runs or resumes
+    ``run(config, out)``; prints the metrics as JSON (without the keys in ``hidden``) or as ``table(metrics)``,
+    then where they are.
+    """
+    if data is not None:
+        from knowbench.loaders import check_folder
+
+        check_folder(*data)
     if threads:
         import torch
 
         torch.set_num_threads(threads)
-    _quiet_transformers(True)
+    _quiet_transformers()
+    metrics = run(config, out, overwrite=overwrite, quiet=quiet)
+    if json_output:
+        import orjson
 
+        shown = {k: v for k, v in metrics.items() if k not in hidden}
+        typer.echo(orjson.dumps(shown, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode())
+        return
+    from rich.console import Console
 
-def _quiet_transformers(quiet: bool) -> None:
-    if quiet:
-        import transformers
-
-        transformers.utils.logging.disable_progress_bar()
-        transformers.utils.logging.set_verbosity_error()
-
-
-def _print_json(obj: object) -> None:
-    import orjson
-
-    typer.echo(orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode())
+    Console().print(table(metrics))
+    plots = Path(out) / "plots"
+    typer.echo(f"metrics: {Path(out) / 'metrics.json'}" + (f"; plots: {plots}" if plots.is_dir() else ""))
 
 
 @train_app.command("smi-mini")
@@ -68,11 +133,11 @@ def smi_mini(
     facts_per_relation: int = typer.Option(20, help="facts per relation (15 relations)"),
     max_fact_docs: int = typer.Option(100, help="most documents stating one fact"),
     max_mention_docs: int = typer.Option(50, help="most documents mentioning only the subject (or object)"),
-    epochs: float = typer.Option(4.0, help="passes over the corpus per model"),
-    batch_size: int = typer.Option(16),
+    epochs: Epochs = 4.0,
+    batch_size: BatchSize = 16,
     block: int = typer.Option(128, help="tokens per training row"),
     vocab_size: int = typer.Option(4096),
-    lr: float = typer.Option(2e-3),
+    lr: Lr = 2e-3,
     samples: int = typer.Option(2, help="samples per template (the paper: 20)"),
     temperature: float = typer.Option(0.7, help="0 = greedy (then --samples 1)"),
     templates_per_relation: int = typer.Option(20),
@@ -83,67 +148,46 @@ def smi_mini(
     json_output: JsonOutput = False,
 ) -> None:
     """Predict-before-training in miniature: count facts in a corpus, train tiny LMs on it, fit retention on SMI."""
-    from knowbench.errors import ConfigError
+    from knowbench.errors import MissingInputError
     from knowbench.training.triples.smi_mini import SmiMiniConfig, default_paths, run_smi_mini
 
-    _prepare_torch(threads)
     paths = default_paths(_data_root(data_root))
     config = SmiMiniConfig(
         wikipedia=tuple(str(p) for p in wikipedia) if wikipedia else paths["wikipedia"],
         pararel_dir=str(pararel) if pararel else paths["pararel_dir"],
         templates=str(templates) if templates else paths["templates"],
-        sizes=tuple(s.strip() for s in sizes.split(",") if s.strip()),
-        wiki_words=wiki_words,
-        facts_per_relation=facts_per_relation,
-        max_fact_docs=max_fact_docs,
-        max_mention_docs=max_mention_docs,
-        epochs=epochs,
-        batch_size=batch_size,
-        block=block,
-        vocab_size=vocab_size,
-        lr=lr,
-        samples=samples,
-        temperature=temperature,
-        templates_per_relation=templates_per_relation,
-        seed=seed,
+        sizes=_split(sizes), wiki_words=wiki_words, facts_per_relation=facts_per_relation,
+        max_fact_docs=max_fact_docs, max_mention_docs=max_mention_docs, epochs=epochs, batch_size=batch_size,
+        block=block, vocab_size=vocab_size, lr=lr, samples=samples, temperature=temperature,
+        templates_per_relation=templates_per_relation, seed=seed,
     )
     for path in (*config.wikipedia, config.pararel_dir, config.templates):
         if not Path(path).exists():
-            raise ConfigError(f"{path}: input not found (set --data-root or the explicit path)")
-    metrics = run_smi_mini(config, out, overwrite=overwrite, quiet=quiet)
-    if json_output:
-        _print_json(metrics)
-        return
-    from rich.console import Console
-    from rich.table import Table
+            raise MissingInputError(path, "input (set --data-root or the explicit path)")
 
-    table = Table(title=f"smi-mini: retention vs. metrics ({out})")
-    for column in ("size", "params", "loss", "mean acc", "facts", "R² SMI", "R² MI", "R² CO", "MSE SMI", "train s"):
-        table.add_column(column, justify="right")
+    def table(metrics: dict[str, Any]) -> Table:
+        rows = [[size, _fmt(row["params"]), _fmt(row["final_loss"]), _fmt(row["mean_accuracy"]),
+                 _fmt(row["facts_fitted"]), _fmt(row["r2_smi"]), _fmt(row["r2_mi"]), _fmt(row["r2_co"]),
+                 _fmt(row["mse_smi"], 4), _fmt(row["train_seconds"], 0)] for size, row in metrics.get("sizes", {}).items()]
+        return _table(f"smi-mini: retention vs. metrics ({out})", ("size", "params", "loss", "mean acc", "facts",
+                      "R² SMI", "R² MI", "R² CO", "MSE SMI", "train s"), rows)
 
-    def fmt(value: object, digits: int = 3) -> str:
-        return "-" if value is None else f"{value:.{digits}f}" if isinstance(value, float) else str(value)
-
-    for size, row in metrics.get("sizes", {}).items():
-        table.add_row(size, f"{row['params']:,}", fmt(row["final_loss"]), fmt(row["mean_accuracy"]),
-                      str(row["facts_fitted"]), fmt(row["r2_smi"]), fmt(row["r2_mi"]), fmt(row["r2_co"]),
-                      fmt(row["mse_smi"], 4), fmt(row["train_seconds"], 0))
-    Console().print(table)
-    typer.echo(f"metrics: {Path(out) / 'metrics.json'}; plots: {Path(out) / 'plots'}")
+    _run_training(run_smi_mini, config, out, threads=threads, overwrite=overwrite, quiet=quiet,
+                  json_output=json_output, table=table)
 
 
 @train_app.command("tool-sft")
 def tool_sft(
-    data: Annotated[str, typer.Option(help="built ToolHop folder (knowbench build toolhop ...), or hf://datasets/ORG/NAME[@REV]")],
+    data: Annotated[str, data_option("toolhop")],
     out: RunOut,
-    model: str = typer.Option("smollm2", help="model folder, or 'smollm2' (the harness backend's converted copy)"),
+    model: Model = "smollm2",
     variants: str = typer.Option("plain,weighted,selective", help="comma-separated: plain, weighted, selective"),
     rows_limit: int = typer.Option(0, help="use only the first N rows of the dataset (0: all)"),
     train_rows: int = typer.Option(0, help="at most N training rows (0: all of the split)"),
     eval_rows: int = typer.Option(0, help="at most N held-out rows (0: all of the split)"),
     eval_fraction: float = typer.Option(0.3, help="share of rows held out"),
-    epochs: float = typer.Option(1.0),
-    lr: float = typer.Option(5e-5),
+    epochs: Epochs = 1.0,
+    lr: Lr = 5e-5,
     schema: str = typer.Option("compact", help="tool list in the prompt: compact (one line each) or full (JSON)"),
     max_tokens: int = typer.Option(1024, help="longest training sequence (left-truncated)"),
     max_tool_chars: int = typer.Option(300, help="tool outputs are cut to this many characters"),
@@ -157,50 +201,34 @@ def tool_sft(
     json_output: JsonOutput = False,
 ) -> None:
     """Token-weighted (TL-Training) vs plain tool-use SFT on ToolHop, and selective vs full layer tuning."""
-    from knowbench.loaders import check_folder
     from knowbench.training.toolhop.tool_sft import ToolSftConfig, run_tool_sft
 
-    check_folder("toolhop", data)  # before the run folder is made: a wrong --data leaves nothing behind
-    _prepare_torch(threads)
     config = ToolSftConfig(
-        data=data, model=model, rows_limit=rows_limit,
-        variants=tuple(v.strip() for v in variants.split(",") if v.strip()),
-        eval_fraction=eval_fraction, train_rows=train_rows, eval_rows=eval_rows, epochs=epochs, lr=lr,
-        schema=schema, max_tokens=max_tokens, max_tool_chars=max_tool_chars, layer_fraction=layer_fraction,
-        checkpoint_every=checkpoint_every, harness_rows=harness_rows, seed=seed,
+        data=data, model=model, rows_limit=rows_limit, variants=_split(variants), eval_fraction=eval_fraction,
+        train_rows=train_rows, eval_rows=eval_rows, epochs=epochs, lr=lr, schema=schema, max_tokens=max_tokens,
+        max_tool_chars=max_tool_chars, layer_fraction=layer_fraction, checkpoint_every=checkpoint_every,
+        harness_rows=harness_rows, seed=seed,
     )
-    metrics = run_tool_sft(config, out, overwrite=overwrite, quiet=quiet)
-    if json_output:
-        _print_json({k: v for k, v in metrics.items() if k != "per_row"})
-        return
-    from rich.console import Console
-    from rich.table import Table
+    keys = ("tool_selection_accuracy", "argument_accuracy", "call_accuracy", "final_answer_accuracy",
+            "target_loss", "seconds_per_step", "trainable_parameters")
 
-    table = Table(title=f"tool-sft on held-out ToolHop rows ({out})")
-    for column in ("model", "tool selection", "arguments", "whole call", "final answer", "target loss", "s/step",
-                   "trainable"):
-        table.add_column(column, justify="right")
+    def table(metrics: dict[str, Any]) -> Table:
+        rows = [[name, *(_fmt(row[k]) for k in keys)] for name, row in metrics.get("summary", {}).items()]
+        return _table(f"tool-sft on held-out ToolHop rows ({out})", ("model", "tool selection", "arguments",
+                      "whole call", "final answer", "target loss", "s/step", "trainable"), rows)
 
-    def fmt(value: object) -> str:
-        return "-" if value is None else f"{value:.3f}" if isinstance(value, float) else f"{value:,}"
-
-    for name, row in metrics.get("summary", {}).items():
-        table.add_row(name, fmt(row["tool_selection_accuracy"]), fmt(row["argument_accuracy"]),
-                      fmt(row["call_accuracy"]),
-                      fmt(row["final_answer_accuracy"]), fmt(row["target_loss"]), fmt(row["seconds_per_step"]),
-                      fmt(row["trainable_parameters"]))
-    Console().print(table)
-    typer.echo(f"metrics: {Path(out) / 'metrics.json'}")
+    _run_training(run_tool_sft, config, out, threads=threads, overwrite=overwrite, quiet=quiet,
+                  json_output=json_output, table=table, data=("toolhop", data), hidden=("per_row",))
 
 
 @train_app.command("evowiki-cl")
 def evowiki_cl(
-    data: Annotated[str, typer.Option(help="built EvoWiki folder (knowbench build evowiki ...), or hf://datasets/ORG/NAME[@REV]")],
+    data: Annotated[str, data_option("evowiki")],
     out: RunOut,
-    model: str = typer.Option("smollm2", help="model folder, or 'smollm2'"),
-    epochs: float = typer.Option(2.0),
-    lr: float = typer.Option(5e-5),
-    batch_size: int = typer.Option(4),
+    model: Model = "smollm2",
+    epochs: Epochs = 2.0,
+    lr: Lr = 5e-5,
+    batch_size: BatchSize = 4,
     max_tokens: int = typer.Option(256, help="passages are cut to this many tokens"),
     passages: str = typer.Option("all", help="train on 'all' corpus passages or the top-k 'retrieved' for the "
                                  "evaluated questions"),
@@ -216,32 +244,19 @@ def evowiki_cl(
     json_output: JsonOutput = False,
 ) -> None:
     """Continual learning on EvoWiki's newer snapshot: exact match per state before/after, with and without RAG."""
-    from knowbench.loaders import check_folder
     from knowbench.training.evowiki.continual import STATES, EvoWikiClConfig, run_evowiki_cl
 
-    check_folder("evowiki", data)  # before the run folder is made: a wrong --data leaves nothing behind
-    _prepare_torch(threads)
     config = EvoWikiClConfig(
         data=data, model=model, epochs=epochs, lr=lr, batch_size=batch_size, max_tokens=max_tokens,
-        passages=passages, passages_limit=passages_limit, limit_per_state=limit_per_state,
-        rag=tuple(r.strip() for r in rag.split(",") if r.strip()), k=k, layer_fraction=layer_fraction, seed=seed,
+        passages=passages, passages_limit=passages_limit, limit_per_state=limit_per_state, rag=_split(rag), k=k,
+        layer_fraction=layer_fraction, seed=seed,
     )
-    metrics = run_evowiki_cl(config, out, overwrite=overwrite, quiet=quiet)
-    if json_output:
-        _print_json(metrics)
-        return
-    from rich.console import Console
-    from rich.table import Table
+    states = ("all", *STATES)
 
-    table = Table(title=f"evowiki-cl: exact match (latest answer) before -> after CL ({out})")
-    table.add_column("RAG")
-    for state in ("all", *STATES):
-        table.add_column(state, justify="right")
+    def table(metrics: dict[str, Any]) -> Table:
+        rows = [[mode, *(f"{_fmt(by_state[s]['before'])} -> {_fmt(by_state[s]['after'])}" for s in states)]
+                for mode, by_state in metrics.get("summary_em_latest", {}).items()]
+        return _table(f"evowiki-cl: exact match (latest answer) before -> after CL ({out})", ("RAG", *states), rows)
 
-    def fmt(value: object) -> str:
-        return "-" if value is None else f"{value:.3f}"
-
-    for mode, states in metrics.get("summary_em_latest", {}).items():
-        table.add_row(mode, *(f"{fmt(states[s]['before'])} -> {fmt(states[s]['after'])}" for s in ("all", *STATES)))
-    Console().print(table)
-    typer.echo(f"metrics: {Path(out) / 'metrics.json'}")
+    _run_training(run_evowiki_cl, config, out, threads=threads, overwrite=overwrite, quiet=quiet,
+                  json_output=json_output, table=table, data=("evowiki", data))

@@ -24,7 +24,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from knowbench.cli.apps import app, eval_app, smi_app
+from knowbench.cli.apps import BackendOption, JsonOutput, RunOut, app, eval_app, smi_app
 
 console = Console()
 
@@ -34,7 +34,6 @@ FactsSource = Annotated[str, typer.Option("--facts", help="SMI fact list, T-REx 
 # training.triples.metric; the CLI imports those only when a command runs)
 Convention = Annotated[str, typer.Option("--convention", help="P from the parameter count: log2 (later versions) or billions (v1).")]
 Params = Annotated[str, typer.Option("--params", help="Model parameter count (135m, 1.1b, 12e9).")]
-AsJson = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
 
 # -- 1. counting ------------------------------------------------------------------------------------------------
@@ -80,8 +79,8 @@ def count(
 @eval_app.command("cbqa")
 def eval_cbqa(
     facts: Annotated[str, typer.Option("--facts", help="Facts whose relations have templates (the SMI list).")],
-    backend: Annotated[str, typer.Option("--backend", help="transformers:smollm2 or openai:http://HOST:PORT/v1#MODEL")],
-    out: Annotated[Path, typer.Option("--out", help="Run folder (resumable).")],
+    backend: BackendOption,
+    out: RunOut,
     templates: Annotated[Path, typer.Option("--templates", help="Relation -> cloze templates JSON ([S] = subject).")],
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N facts (after --shuffle-seed).")] = None,
     samples: Annotated[int, typer.Option("--samples", help="Samples per template (paper: 20).")] = 20,
@@ -135,7 +134,7 @@ def smi_fit(
     params: Params,
     convention: Convention = "log2",
     plot: Annotated[Path | None, typer.Option("--plot", help="Write a PNG of the facts, bins and line of SMI, MI and co-occurrence.")] = None,
-    as_json: AsJson = False,
+    as_json: JsonOutput = False,
 ) -> None:
     """Fit accuracy on SMI (and the MI and co-occurrence baselines): R² and MSE of the bin-mean line.
 

@@ -20,11 +20,11 @@ import resource
 import select
 import shutil
 import signal
-import struct
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _frames
 import _kernel
 import _policy
 import _source
@@ -43,35 +43,8 @@ for _name in _PRELOAD:
     except ImportError:
         pass
 
-_HEADER = struct.Struct(">I")
 _SYSTEM_READ_ROOTS = ("/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/local/lib", "/usr/share/zoneinfo",
                       "/etc/localtime", "/etc/ld.so.cache")
-
-
-def _write_frame(fd: int, obj: object) -> None:
-    data = json.dumps(obj).encode("utf-8")
-    view = memoryview(_HEADER.pack(len(data)) + data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-def _read_exact(fd: int, size: int) -> bytes | None:
-    chunks, left = [], size
-    while left:
-        chunk = os.read(fd, left)
-        if not chunk:
-            return None
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
-
-
-def _read_frame(fd: int) -> object | None:
-    header = _read_exact(fd, 4)
-    if header is None:
-        return None
-    data = _read_exact(fd, _HEADER.unpack(header)[0])
-    return None if data is None else json.loads(data)
 
 
 class _Capture:
@@ -202,7 +175,7 @@ def _child(state: dict, request: dict, code: object, result_fd: int, report_fd: 
         if len(encoded) > limits["max_output_bytes"]:
             response.update(ok=False, value=None, error=f"return value over {limits['max_output_bytes']} bytes",
                             error_kind="output")
-        _write_frame(result_fd, response)
+        _frames.write_frame(result_fd, response)
         os._exit(0)
     except BaseException:
         os._exit(70)
@@ -296,7 +269,7 @@ def _call(state: dict, request: dict) -> dict:
         response.update(error=f"result over {cap} bytes", error_kind="output")
     elif data:
         try:
-            response = json.loads(data[4:])
+            response = json.loads(data[_frames.HEADER.size :])
         except ValueError:
             response.update(error="malformed result from the sandbox child", error_kind="crash")
     elif os.WIFSIGNALED(status) and (os.WTERMSIG(status) == signal.SIGXCPU or cpu_used >= limits["cpu_seconds"]):
@@ -349,10 +322,10 @@ def main() -> None:
     except OSError:
         state["base_vm"] = 0
     gc.freeze()  # forked children then never write to the worker's objects when they collect garbage
-    _write_frame(proto_out, {"hello": True, "pid": os.getpid(), "landlock_abi": abi,
+    _frames.write_frame(proto_out, {"hello": True, "pid": os.getpid(), "landlock_abi": abi,
                              "seccomp": state["seccomp"] is not None, "network_namespace": state["netns"]})
     while True:
-        request = _read_frame(proto_in)
+        request = _frames.read_frame(proto_in)
         if request is None:
             return
         try:
@@ -361,7 +334,7 @@ def main() -> None:
             response = {"ok": False, "value": None, "error": f"sandbox worker: {_error_text(error)}",
                         "error_kind": "crash", "stdout": ""}
         response["id"] = request.get("id")
-        _write_frame(proto_out, response)
+        _frames.write_frame(proto_out, response)
 
 
 if __name__ == "__main__":

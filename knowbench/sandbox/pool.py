@@ -13,7 +13,6 @@ import queue
 import select
 import shutil
 import signal
-import struct
 import subprocess
 import sys
 import tempfile
@@ -23,11 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from knowbench.errors import ToolExecutionError
+from knowbench.sandbox._frames import encode_frame, read_frame
 from knowbench.sandbox._source import example_calls as _example_calls
 from knowbench.sandbox.interface import SandboxLimits, ToolResult
 
 _WORKER = Path(__file__).with_name("_worker.py")
-_HEADER = struct.Struct(">I")
 _GRACE_S = 5.0  # how long past a call's wall limit the worker itself may take to answer
 _START_S = 30.0
 
@@ -67,28 +66,23 @@ class _Worker:
         self.hello: dict[str, Any] | None = None
         self.next_id = 0
 
-    def _read_exact(self, size: int, deadline: float) -> bytes:
+    def read(self, deadline: float) -> dict[str, Any]:
+        """The worker's next frame; :class:`TimeoutError` past ``deadline``, ``_WorkerDied`` when its pipe ends."""
         fd = self.process.stdout.fileno()  # type: ignore[union-attr]
-        chunks: list[bytes] = []
-        while size:
+
+        def wait() -> None:
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([fd], [], [], left)[0]:
                 raise TimeoutError
-            chunk = os.read(fd, size)
-            if not chunk:
-                raise _WorkerDied
-            chunks.append(chunk)
-            size -= len(chunk)
-        return b"".join(chunks)
 
-    def read(self, deadline: float) -> dict[str, Any]:
-        size = _HEADER.unpack(self._read_exact(4, deadline))[0]
-        return json.loads(self._read_exact(size, deadline))
+        frame = read_frame(fd, wait)
+        if frame is None:
+            raise _WorkerDied
+        return frame  # type: ignore[return-value]
 
     def send(self, obj: dict[str, Any]) -> None:
-        data = json.dumps(obj).encode("utf-8")
         try:
-            self.process.stdin.write(_HEADER.pack(len(data)) + data)  # type: ignore[union-attr]
+            self.process.stdin.write(encode_frame(obj))  # type: ignore[union-attr]
             self.process.stdin.flush()  # type: ignore[union-attr]
         except (BrokenPipeError, ValueError):
             raise _WorkerDied from None

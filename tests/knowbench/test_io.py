@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from knowbench.errors import OutputError, RunStateError, SourceFormatError
+from knowbench.errors import MissingInputError, OutputError, RunStateError, SourceFormatError
 from knowbench.io import (
     OUTPUT_MARKER,
     RunFolder,
@@ -17,6 +17,7 @@ from knowbench.io import (
     atomic_dir,
     check_output_file,
     output_kind,
+    read_json,
     read_jsonl,
 )
 
@@ -64,6 +65,48 @@ def test_read_jsonl_names_file_and_line(tmp_path: Path) -> None:
     with pytest.raises(SourceFormatError, match=r"x\.jsonl: line 3: malformed JSON"):
         list(read_jsonl(path))
     assert os.path.exists(path)
+
+
+def test_read_json_reads_plain_and_gzipped_files_of_the_expected_type(tmp_path: Path) -> None:
+    import gzip
+
+    (tmp_path / "a.json").write_text('{"born": ["[S] was born in"]}')
+    (tmp_path / "b.json.gz").write_bytes(gzip.compress(b'[{"subj": "x"}]'))
+    assert read_json(tmp_path / "a.json") == {"born": ["[S] was born in"]}
+    assert read_json(tmp_path / "b.json.gz", list, "a JSON list") == [{"subj": "x"}]
+    assert read_json(tmp_path / "b.json.gz", (dict, list)) == [{"subj": "x"}]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "error", "message"),
+    [
+        ("absent.json", None, MissingInputError, r"absent\.json: no such file$"),
+        ("list.json", b"[1, 2]", SourceFormatError, r"list\.json: expected a facts object, got list$"),
+        ("empty.json", b"", SourceFormatError, r"empty\.json: line 1, column 1: malformed JSON"),
+        ("torn.json", b'{\n  "a": [1,\n', SourceFormatError, r"torn\.json: line 3, column 1: malformed JSON"),
+        ("bad.json.gz", b"not gzip", SourceFormatError, r"bad\.json\.gz: unreadable"),
+        ("folder.json", "folder", SourceFormatError, r"folder\.json: unreadable"),
+    ],
+)
+def test_read_json_fails_with_one_line_naming_the_file(
+    tmp_path: Path, name: str, content: bytes | str | None, error: type, message: str
+) -> None:
+    path = tmp_path / name
+    if content == "folder":
+        path.mkdir()
+    elif content is not None:
+        path.write_bytes(content)
+    with pytest.raises(error, match=message) as raised:
+        read_json(path, dict, "a facts object")
+    assert "\n" not in str(raised.value) and str(path) in str(raised.value)
+
+
+def test_missing_input_is_a_file_not_found_error(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError) as raised:
+        list(read_jsonl(tmp_path / "samples.jsonl"))
+    assert isinstance(raised.value, MissingInputError)
+    assert str(raised.value) == f"{tmp_path / 'samples.jsonl'}: no such JSON-lines file"
+    assert raised.value.filename == str(tmp_path / "samples.jsonl")
 
 
 # -- outputs that never destroy -------------------------------------------------------------------------------------

@@ -117,10 +117,10 @@ def solution_text(sample: ErrorSample) -> str:
 
 def keyword_text(sample: ErrorSample, details: dict[str, Any] | None) -> str:
     """The text category keywords come from: the wrong step when the analyzer named one, else the solution."""
-    step = (details or {}).get("step_text")
-    if step:
-        return re.sub(r"<<[^<>]*>>", "", step)
-    return solution_text(sample)
+    step = re.sub(r"<<[^<>]*>>", "", (details or {}).get("step_text") or "")
+    if len(re.findall(r"[A-Za-z]{3,}", step)) >= 3:
+        return step
+    return solution_text(sample)  # a bare "16-3-4=9" step says nothing about the topic
 
 
 def share_identical(texts: Sequence[str], labels: np.ndarray) -> np.ndarray:

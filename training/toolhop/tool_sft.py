@@ -28,10 +28,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import orjson
 
 from knowbench.errors import ConfigError
-from knowbench.io import atomic_write_bytes, read_jsonl
+from knowbench.io import atomic_write_jsonl, read_jsonl
 from knowbench.training.common.loop import LoopConfig, train_loop
 from knowbench.training.common.models import freeze_for_selective, model_folder
 from knowbench.training.common.runs import RunFolder, seed_everything
@@ -87,10 +86,6 @@ def split_rows(row_ids: list[int], eval_fraction: float, seed: int) -> tuple[lis
     order = np.random.default_rng(seed).permutation(sorted(row_ids))
     n_eval = max(1, round(eval_fraction * len(order)))
     return sorted(int(i) for i in order[n_eval:]), sorted(int(i) for i in order[:n_eval])
-
-
-def _write_jsonl(path: Path, records: list[dict[str, Any]]) -> None:
-    atomic_write_bytes(path, b"".join(orjson.dumps(r) + b"\n" for r in records))
 
 
 def evaluate_examples(model: Any, tokenizer: Any, examples: list[SftExample], max_tokens: int) -> dict[str, Any]:
@@ -197,7 +192,7 @@ def run_tool_sft(
                 example = build_example(row, calls, render, tokenizer.eos_token, SYSTEM_PROMPTS["mandatory"])
                 if example is not None:
                     examples.append(example.to_dict())
-        _write_jsonl(run.path / "examples.jsonl", examples)
+        atomic_write_jsonl(run.path / "examples.jsonl", examples)
         train, held_out = split_rows([e["row_id"] for e in examples], config.eval_fraction, config.seed)
         if config.train_rows:
             train = train[: config.train_rows]

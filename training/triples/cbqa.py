@@ -30,12 +30,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from knowbench.backends.base import GenerationConfig, ModelBackend
 from knowbench.datasets_src.triples.types import Triple
 from knowbench.errors import ConfigError, SourceFormatError
-from knowbench.io import RunFolder, RunLog, atomic_write_bytes, iter_jsonl
+from knowbench.io import RunFolder, RunLog, atomic_write_jsonl, iter_jsonl
 
 
 @dataclass(frozen=True)
@@ -155,7 +153,7 @@ def write_accuracy(run_dir: Path, facts: Sequence[Triple], log: RunLog) -> list[
         correct, samples = totals.get(fact.fact_id, (0, 0))
         if samples:
             results.append(FactAccuracy(fact, correct / samples, correct, samples))
-    atomic_write_bytes(run_dir / "accuracy.jsonl", b"".join(orjson.dumps(r.to_row()) + b"\n" for r in results))
+    atomic_write_jsonl(run_dir / "accuracy.jsonl", (r.to_row() for r in results))
     return results
 
 

@@ -20,7 +20,6 @@ Example (the released ``pythia-12b.json.gz`` with ``12e9`` gives the paper's R^2
 
 from __future__ import annotations
 
-import gzip
 import os
 import re
 from dataclasses import dataclass, field
@@ -28,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import orjson
 
 from knowbench.errors import SourceFormatError
+from knowbench.io import read_json
 from knowbench.training.triples.metric import METHODS, BinFit, PConvention, fit_bins, scores, size_exponent
 
 _MERGE_FIELDS = ("time_seqs", "time_subj", "time_obj", "time_s1j1", "acc")
@@ -101,13 +100,8 @@ def evaluate(table: FactTable, p: float, strict: bool = True) -> Reproduction:
 def load_merge_output(path: str | os.PathLike[str]) -> FactTable:
     """Read a released ``merge_outputs`` JSON list (``.json`` or ``.json.gz``)."""
     path = Path(path)
-    opener = gzip.open if path.suffix == ".gz" else open
-    try:
-        with opener(path, "rb") as handle:
-            rows = orjson.loads(handle.read())
-    except (OSError, EOFError, orjson.JSONDecodeError) as error:
-        raise SourceFormatError(path, None, f"not a readable JSON file ({error})") from None
-    if not isinstance(rows, list) or not rows:
+    rows = read_json(path, list, "a JSON list of facts")
+    if not rows:
         raise SourceFormatError(path, None, "expected a non-empty JSON list of facts")
     columns: dict[str, list[float]] = {name: [] for name in _MERGE_FIELDS}
     for index, row in enumerate(rows):

@@ -28,12 +28,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import orjson
 
 from knowbench.datasets_src.triples import load_templates
 from knowbench.datasets_src.triples.runner import CountTable, count_corpus, read_counts, write_counts
 from knowbench.errors import ConfigError
-from knowbench.io import RunLog, atomic_write_bytes, read_jsonl
+from knowbench.io import RunLog, atomic_write_jsonl, read_jsonl
 from knowbench.training.common import tiny_lm
 from knowbench.training.common.loop import LoopConfig, train_loop
 from knowbench.training.common.runs import RunFolder, plot_curves, seed_everything
@@ -94,10 +93,6 @@ def default_paths(data_root: str | os.PathLike[str]) -> dict[str, Any]:
     }
 
 
-def _write_jsonl(path: Path, records: list[dict[str, Any]]) -> None:
-    atomic_write_bytes(path, b"".join(orjson.dumps(r) + b"\n" for r in records))
-
-
 def _say(quiet: bool, message: str) -> None:
     if not quiet:
         from rich.console import Console
@@ -126,8 +121,8 @@ def run_smi_mini(
             documents, facts, templates, config.seed, config.max_fact_docs, config.max_apart_docs,
             config.max_mention_docs,
         )
-        _write_jsonl(run.path / "corpus.jsonl", [{"id": i, "text": d} for i, d in enumerate(docs)])
-        _write_jsonl(run.path / "facts.jsonl", [f.to_dict() for f in facts])
+        atomic_write_jsonl(run.path / "corpus.jsonl", [{"id": i, "text": d} for i, d in enumerate(docs)])
+        atomic_write_jsonl(run.path / "facts.jsonl", [f.to_dict() for f in facts])
         return {"documents": len(docs), "wiki_documents": len(documents), "facts": len(facts),
                 "words": sum(len(d.split()) for d in docs)}
 

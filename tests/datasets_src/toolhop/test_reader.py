@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from knowbench.datasets_src.toolhop import read_rows
-from knowbench.errors import SourceFormatError
+from knowbench.errors import MissingInputError, SourceFormatError
 
 
 @pytest.fixture(scope="module")
@@ -95,6 +95,19 @@ def test_truncated_json_names_the_position(tmp_path: Path, toolhop_sample: Path)
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(SourceFormatError, match=r"truncated\.json: line \d+, column \d+: malformed JSON"):
         read_rows(path)
+
+
+def test_missing_file_and_folder_are_one_line_errors(tmp_path: Path) -> None:
+    with pytest.raises(MissingInputError, match=r"absent\.json: no such ToolHop file$"):
+        read_rows(tmp_path / "absent.json")
+    with pytest.raises(SourceFormatError, match=r"is a folder, not a ToolHop file$"):
+        read_rows(tmp_path)
+
+
+def test_json_lines_file_reads_like_the_list(tmp_path: Path, toolhop_sample: Path, raw_rows: list[dict]) -> None:
+    path = tmp_path / "toolhop.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in raw_rows[:5]))
+    assert [r.raw for r in read_rows(path)] == [r.raw for r in read_rows(toolhop_sample)[:5]]
 
 
 def test_duplicate_ids_are_refused(tmp_path: Path, raw_rows: list[dict]) -> None:

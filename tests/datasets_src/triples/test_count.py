@@ -242,7 +242,7 @@ def test_write_counts_roundtrip(tmp_path, facts, raw_pages):
     assert [f.fact_id for f in table.facts] == [f.fact_id for f in facts[:50]]
     assert table.meta["mode"] == "paper" and table.meta["n_docs"] == 5
     (tmp_path / "out/count_meta.json").write_text('{"mode": ')
-    with pytest.raises(SourceFormatError, match="count_meta.json: malformed JSON"):
+    with pytest.raises(SourceFormatError, match=r"count_meta\.json: line 1, column 10: malformed JSON"):
         read_counts(tmp_path / "out")
 
 

@@ -8,7 +8,8 @@ import json
 import pytest
 
 from knowbench.datasets_src.triples import iter_trex, load_templates, read_facts, read_smi_facts
-from knowbench.errors import SourceFormatError
+from knowbench.datasets_src.triples.corpus import source_kind
+from knowbench.errors import MissingInputError, SourceFormatError
 
 
 def test_smi_list_has_the_papers_12671_facts_in_15_relations(shared_data):
@@ -65,5 +66,24 @@ def test_template_errors_name_the_relation(tmp_path):
     with pytest.raises(SourceFormatError, match="t.json: relation 'born': expected a non-empty list of templates"):
         load_templates(bad)
     bad.write_text('{"born": ["[S] was')
-    with pytest.raises(SourceFormatError, match="t.json: malformed JSON"):
+    with pytest.raises(SourceFormatError, match=r"t\.json: line 1, column 19: malformed JSON"):
         load_templates(bad)
+
+
+@pytest.mark.parametrize(
+    ("read", "name", "what"),
+    [
+        (read_facts, "facts.json", "facts file or T-REx folder"),
+        (iter_trex, "trex", "T-REx file or folder"),
+        (source_kind, "corpus.jsonl", "corpus file"),
+        (load_templates, "templates.json", "file"),
+        (read_smi_facts, "pararel_15classes.json", "file"),
+    ],
+)
+def test_a_missing_input_is_one_error_naming_path_and_kind(tmp_path, read, name, what):
+    path = tmp_path / name
+    with pytest.raises(MissingInputError) as raised:
+        result = read(path)
+        list(result)  # iter_trex is lazy
+    assert str(raised.value) == f"{path}: no such {what}"
+    assert isinstance(raised.value, FileNotFoundError)
