@@ -171,10 +171,3 @@ class DatasetBuilder(ABC, Generic[C]):
     def sources(self) -> list[SourceInfo]:
         """The inputs this build read (for the provenance); called after generation."""
         return []
-
-    def statistics(self, tables: dict[str, dict[str, Any]]) -> dict[str, Any]:
-        """Deprecated: numbers computed from the written shards read back (``tables[hub_config][split]``).
-
-        Only used by the writer when a builder overrides it; new builders implement :meth:`row_statistics`.
-        """
-        return {}

@@ -134,20 +134,6 @@ def _write_split(
     return SplitReport(config, split, num_examples, num_bytes, files)
 
 
-def _read_back(builder: DatasetBuilder[Any], reports: list[SplitReport], folder: Path) -> dict[str, dict[str, pa.Table]]:
-    """The written shards as tables, for builders that still implement the deprecated ``statistics(tables)``."""
-    return {
-        config: {
-            r.split: pq.read_table([folder / f for f in r.files])
-            if r.files
-            else builder.features(config).arrow_schema.empty_table()
-            for r in reports
-            if r.config == config
-        }
-        for config in builder.hub_configs()
-    }
-
-
 def _card_yaml(builder: DatasetBuilder[Any], reports: list[SplitReport], folder: Path) -> Any:
     from huggingface_hub import DatasetCardData
 
@@ -221,8 +207,6 @@ def build_to_folder(
                 raise SourceFormatError(where, None, f"the {builder.name} build has no rows in any split "
                                         f"({', '.join(f'{r.config}/{r.split}' for r in reports)}); nothing written")
             statistics = stats.result()
-            if type(builder).statistics is not DatasetBuilder.statistics:  # the old contract: read the shards back
-                statistics = {**statistics, **builder.statistics(_read_back(builder, reports, tmp))}
             shard_hashes = {f: sha256_file(tmp / f) for r in reports for f in r.files}
             provenance = {
                 "dataset": builder.name,

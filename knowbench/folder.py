@@ -17,7 +17,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from knowbench.errors import DatasetFolderError
+from knowbench.errors import DatasetFolderError, MissingInputError
 from knowbench.io import read_json
 
 
@@ -45,6 +45,8 @@ class FolderInfo:
     config_features: dict[str, Any] | None = None
     #: every config in the order the build produced them (from provenance.json)
     config_order: tuple[str, ...] = ()
+    #: the folder's ``provenance.json`` (None when it has none)
+    provenance: dict[str, Any] | None = None
 
     @property
     def configs(self) -> list[str]:
@@ -73,14 +75,15 @@ class FolderInfo:
 def read_folder(path: str | os.PathLike[str]) -> FolderInfo:
     """Parse the card of a Hub-layout folder and check that its ``configs`` match the shards on disk.
 
-    Raises :class:`~knowbench.errors.DatasetFolderError` naming the folder and the mismatch.
+    Raises :class:`~knowbench.errors.MissingInputError` when there is no such folder, else
+    :class:`~knowbench.errors.DatasetFolderError` naming the folder and the mismatch.
     """
     from huggingface_hub import DatasetCard
 
     path = Path(path)
     readme = path / "README.md"
     if not path.exists():
-        raise DatasetFolderError(f"{path}: no such folder")
+        raise MissingInputError(path, "folder")
     if not path.is_dir():
         raise DatasetFolderError(f"{path}: is a file, not a dataset folder")
     if not readme.is_file():
@@ -126,10 +129,10 @@ def read_folder(path: str | os.PathLike[str]) -> FolderInfo:
     empty: tuple[tuple[str, str], ...] = ()
     config_features = None
     order: tuple[str, ...] = ()
-    provenance = path / "provenance.json"
-    if provenance.is_file():
-        record = read_json(provenance, dict, "a JSON object (the build's provenance)")
+    record = None
+    if (path / "provenance.json").is_file():
+        record = read_json(path / "provenance.json", dict, "a JSON object (the build's provenance)")
         empty = tuple((e["config"], e["split"]) for e in record.get("empty_splits", []))
         config_features = record.get("features")
         order = tuple(dict.fromkeys(s["config"] for s in record.get("splits", [])))
-    return FolderInfo(path, card, tuple(splits), features, empty, config_features, order)
+    return FolderInfo(path, card, tuple(splits), features, empty, config_features, order, record)

@@ -17,7 +17,7 @@ Example:
     >>> load("toolhop", "/nonexistent/toolhop")
     Traceback (most recent call last):
     ...
-    knowbench.errors.DatasetFolderError: /nonexistent/toolhop: no such folder (a Hub dataset is named hf://datasets/ORG/NAME[@REVISION])
+    knowbench.errors.MissingInputError: /nonexistent/toolhop: no such folder (a Hub dataset is named hf://datasets/ORG/NAME[@REVISION])
     >>> from knowbench.loaders import load  # doctest: +SKIP
     >>> ds = load("toolhop", "out/toolhop", split="test")  # doctest: +SKIP
     >>> from knowbench.loaders.toolhop import ToolHopRow  # doctest: +SKIP
@@ -32,7 +32,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from knowbench.errors import DatasetFolderError
+from knowbench.errors import DatasetFolderError, MissingInputError
 from knowbench.folder import FolderInfo, read_folder
 
 __all__ = ["HUB_PREFIX", "FolderInfo", "check_folder", "load", "local_cache_dir", "parse_hub_id", "read_folder"]
@@ -60,15 +60,9 @@ def parse_hub_id(where: str | os.PathLike[str]) -> tuple[str, str | None] | None
 
 def _check_dataset_name(info: FolderInfo, name: str) -> None:
     """The folder's ``provenance.json`` must name dataset ``name`` (a ToolHop folder is not an MWPES one)."""
-    import orjson
-
-    provenance = info.path / "provenance.json"
-    try:
-        built = orjson.loads(provenance.read_bytes()).get("dataset")
-    except FileNotFoundError:
-        raise DatasetFolderError(f"{info.path}: no provenance.json; not a knowbench build of {name!r}") from None
-    except (orjson.JSONDecodeError, AttributeError) as error:
-        raise DatasetFolderError(f"{provenance}: malformed provenance ({error})") from None
+    if info.provenance is None:
+        raise DatasetFolderError(f"{info.path}: no provenance.json; not a knowbench build of {name!r}")
+    built = info.provenance.get("dataset")
     if built != name:
         raise DatasetFolderError(f"{info.path}: holds the knowbench dataset {built!r}, not {name!r}")
 
@@ -115,7 +109,7 @@ def check_folder(name: str, where: str | os.PathLike[str]) -> FolderInfo | None:
         return None
     local = Path(where)
     if not local.exists():
-        raise DatasetFolderError(f"{local}: no such folder (a Hub dataset is named {HUB_PREFIX}ORG/NAME[@REVISION])")
+        raise MissingInputError(local, f"folder (a Hub dataset is named {HUB_PREFIX}ORG/NAME[@REVISION])")
     info = read_folder(local)
     tags = info.card.data.to_dict().get("tags") or []
     if "knowbench" not in tags:

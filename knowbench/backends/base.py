@@ -111,10 +111,10 @@ def load_backend(spec: str, **options: Any) -> ModelBackend:
     """Build a backend from ``"scheme:rest"``; unknown schemes raise with the known ones.
 
     Example:
-        >>> load_backend("vllm:x")
+        >>> load_backend("vllm:x")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        knowbench.errors.UnknownNameError: unknown model backend 'vllm'. Known: openai, transformers
+        knowbench.errors.UnknownNameError: unknown model backend 'vllm'. Known: openai, ...
     """
     scheme, _, rest = spec.partition(":")
     if scheme in _BACKEND_MODULES and scheme not in BACKENDS:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from knowbench.backends.base import ToolCall
@@ -133,8 +134,19 @@ def parse_text_tool_calls(text: str) -> tuple[list[ToolCall], str]:
     return calls, rest.strip()
 
 
-def tool_prompt(tools: list[dict[str, Any]]) -> str:
-    """A system-prompt block describing ``tools`` (OpenAI format) for chat templates without tool support."""
+def tool_prompt(tools: list[dict[str, Any]], function_line: Callable[[dict[str, Any]], str] | None = None) -> str:
+    """A system-prompt block describing ``tools`` (OpenAI format) for chat templates without tool support.
+
+    Each function is one line: its JSON schema, or ``function_line(function)``.
+
+    Example:
+        >>> print(tool_prompt([{"type": "function", "function": {"name": "f"}}], lambda f: "- " + f["name"]))
+        ... # doctest: +ELLIPSIS
+        You can call the following functions. To call one, reply with exactly
+        ...
+        Functions:
+        - f
+    """
     lines = [
         "You can call the following functions. To call one, reply with exactly",
         TOOL_CALL_FORMAT,
@@ -143,5 +155,5 @@ def tool_prompt(tools: list[dict[str, Any]]) -> str:
     ]
     for tool in tools:
         function = tool.get("function", tool)
-        lines.append(json.dumps(function, ensure_ascii=False))
+        lines.append(function_line(function) if function_line else json.dumps(function, ensure_ascii=False))
     return "\n".join(lines)

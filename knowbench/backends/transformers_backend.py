@@ -23,13 +23,20 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from knowbench.backends.base import BACKENDS, Completion, GenerationConfig, ModelBackend
 from knowbench.backends.tool_parsing import parse_text_tool_calls, tool_prompt
-from knowbench.errors import BackendError, ContextLengthError, MissingDependencyError, SourceFormatError
+from knowbench.errors import (
+    BackendError,
+    ContextLengthError,
+    MissingDependencyError,
+    MissingInputError,
+    SourceFormatError,
+)
 from knowbench.io import read_json
 
 _MARKER = "knowbench-conversion.json"
@@ -132,14 +139,16 @@ def resolve_model(name: str) -> tuple[Path, bool]:
     elif name.endswith(".gguf"):
         gguf = Path(name).expanduser().absolute()
         if not gguf.is_file():
-            raise BackendError(f"{gguf}: GGUF file not found")
+            raise MissingInputError(gguf, "GGUF file")
         from knowbench.io import sha256_file
 
         target = model_cache_root() / f"{gguf.stem.lower()}-{sha256_file(gguf)[:12]}"
     else:
         folder = Path(name).expanduser()
+        known = ", ".join(sorted(KNOWN_MODELS))
+        if not folder.exists():
+            raise MissingInputError(folder, f"model folder (known short names: {known})")
         if not (folder / "config.json").is_file():
-            known = ", ".join(sorted(KNOWN_MODELS))
             raise BackendError(f"{folder}: not a model folder (no config.json); known short names: {known}")
         return folder, False
     if _cache_is_valid(target, gguf):

@@ -27,7 +27,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from knowbench.cli.apps import build_app
+from knowbench.cli.apps import Quiet, build_app
 from knowbench.errors import ConfigError
 
 _OWN_OPTIONS = ("out", "quiet")
@@ -185,7 +185,7 @@ def config_command(name: str, config_class: type, run: Any, help_text: str = "",
             "--out", help="Folder to write: missing, or an earlier build of this dataset (replaced atomically)."),
             inspect.Parameter.empty),
         *config_options(config_class),
-        _parameter("quiet", bool, typer.Option("--quiet", help="No progress bar."), False),
+        inspect.Parameter("quiet", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=Quiet),
     ]
     command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     command.__annotations__ = {p.name: p.annotation for p in params}

@@ -138,21 +138,6 @@ def test_the_card_renderer_is_an_argument(tmp_path: Path) -> None:
     assert recorder.__dict__["calls"] == [report.statistics]
 
 
-class OldStyleBuilder(WordsBuilder):
-    """A builder still on the deprecated ``statistics(tables)`` contract (shards read back)."""
-
-    def row_statistics(self) -> RowStatistics:
-        return RowStatistics()
-
-    def statistics(self, tables: dict[str, dict[str, Any]]) -> dict[str, Any]:
-        return {"rows": sum(t.num_rows for splits in tables.values() for t in splits.values())}
-
-
-def test_the_deprecated_statistics_of_tables_still_works(tmp_path: Path) -> None:
-    report = build_to_folder(OldStyleBuilder(WordsConfig(words=("sea", "ocean", "lake"))), tmp_path / "old")
-    assert report.statistics == {"rows": 3}
-
-
 def test_config_validation_names_the_value() -> None:
     with pytest.raises(ConfigError, match=r"words=\('a', ''\)"):
         WordsConfig(words=("a", ""))

@@ -15,7 +15,7 @@ import pytest
 
 from knowbench.backends import GenerationConfig, load_backend
 from knowbench.backends.tool_parsing import parse_text_tool_calls, tool_prompt
-from knowbench.errors import BackendError, ConfigError, ContextLengthError
+from knowbench.errors import BackendError, ConfigError, ContextLengthError, MissingInputError
 
 QUESTIONS = [
     [{"role": "user", "content": "What is the capital of France?"}],
@@ -69,8 +69,12 @@ def test_generation_config_and_specs_are_validated():
         GenerationConfig(n=3)
     with pytest.raises(ConfigError, match="http://HOST:PORT/v1#MODEL"):
         load_backend("openai:127.0.0.1:8000#m")
-    with pytest.raises(BackendError, match="not a model folder"):
+    with pytest.raises(MissingInputError, match=r"^/nonexistent/model: no such model folder \(known short names: smollm2\)$"):
         load_backend("transformers:/nonexistent/model")
+    with pytest.raises(MissingInputError, match=r"/nonexistent/m\.gguf: no such GGUF file$"):
+        load_backend("transformers:/nonexistent/m.gguf")
+    with pytest.raises(BackendError, match="not a model folder"):
+        load_backend(f"transformers:{Path(__file__).parent}")
 
 
 def test_openai_backend_names_the_url_when_the_server_is_down():

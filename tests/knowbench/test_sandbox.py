@@ -179,3 +179,38 @@ def test_real_toolhop_tools_run_in_the_sandbox(rows, sandbox):
 @pytest.mark.slow
 def test_every_real_toolhop_tool_runs_in_the_sandbox(rows, sandbox):
     assert _check_real_tools(rows, sandbox) > len(rows)
+
+
+def test_frames_cross_the_pipe_in_pieces_and_a_wait_can_time_out():
+    import select
+    import threading
+
+    from knowbench.sandbox._frames import encode_frame, read_frame
+
+    read_end, write_end = os.pipe()
+    value = {"id": 7, "value": "x" * 200_000}  # more than a pipe holds: the reader gets it in several reads
+    frame = encode_frame(value)
+    writer = threading.Thread(target=lambda: [os.write(write_end, frame[i : i + 4096])
+                                              for i in range(0, len(frame), 4096)])
+    writer.start()
+    reads = []
+
+    def wait() -> None:
+        reads.append(1)
+        if not select.select([read_end], [], [], 5)[0]:
+            raise TimeoutError
+
+    assert read_frame(read_end, wait) == value
+    writer.join()
+    assert len(reads) > 2
+    os.write(write_end, frame[:10])  # a torn frame: the header and a few bytes, then nothing
+
+    def impatient() -> None:
+        if not select.select([read_end], [], [], 0.05)[0]:
+            raise TimeoutError
+
+    with pytest.raises(TimeoutError):
+        read_frame(read_end, impatient)
+    os.close(write_end)
+    assert read_frame(read_end) is None  # the writer closed: no frame, no exception
+    os.close(read_end)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from knowbench.errors import DatasetFolderError, UnknownNameError
-from knowbench.loaders import load
+from knowbench.errors import DatasetFolderError, MissingInputError, UnknownNameError
+from knowbench.loaders import check_folder, load, read_folder
 from knowbench.loaders.toolhop import load_rows
 
 
@@ -47,3 +47,12 @@ def test_unknown_tool_and_dataset_names_suggest_known_ones(toolhop_folder: Path)
 def test_missing_or_foreign_folders_are_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(DatasetFolderError, match="no README.md card"):
         load("toolhop", tmp_path)
+
+
+def test_check_folder_names_a_missing_path_and_a_build_of_another_dataset(toolhop_folder: Path, tmp_path: Path) -> None:
+    with pytest.raises(MissingInputError, match=r"absent: no such folder \(a Hub dataset is named hf://"):
+        check_folder("toolhop", tmp_path / "absent")
+    assert read_folder(toolhop_folder).provenance["dataset"] == "toolhop"
+    assert check_folder("toolhop", toolhop_folder).path == toolhop_folder
+    with pytest.raises(DatasetFolderError, match=r"holds the knowbench dataset 'toolhop', not 'mwpes'"):
+        check_folder("mwpes", toolhop_folder)

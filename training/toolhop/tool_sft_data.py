@@ -67,19 +67,17 @@ def key_char_offsets(gold: str, candidates: Sequence[str]) -> list[int]:
 def compact_tool_prompt(tools: list[dict[str, Any]], description_chars: int = 100) -> str:
     """A short tool block: one line per function, ``name(arg: type, ...): description`` (first sentence, cut to
     ``description_chars``), plus the call format. Keeps SFT sequences short enough for CPU training."""
-    from knowbench.backends.tool_parsing import TOOL_CALL_FORMAT
+    from knowbench.backends.tool_parsing import tool_prompt
 
-    lines = ["You can call the following functions. To call one, reply with exactly", TOOL_CALL_FORMAT,
-             "and nothing else; the result comes back in a message with the role 'tool'.", "Functions:"]
-    for tool in tools:
-        function = tool.get("function", tool)
+    def line(function: dict[str, Any]) -> str:
         properties = (function.get("parameters") or {}).get("properties") or {}
         required = set((function.get("parameters") or {}).get("required") or [])
         arguments = ", ".join(f"{name}{'' if name in required else '?'}: {spec.get('type', 'any')}"
                               for name, spec in properties.items() if isinstance(spec, dict))
         description = (function.get("description") or "").split(". ")[0][:description_chars]
-        lines.append(f"- {function.get('name')}({arguments}): {description}")
-    return "\n".join(lines)
+        return f"- {function.get('name')}({arguments}): {description}"
+
+    return tool_prompt(tools, line)
 
 
 def template_renderer(tokenizer: Any, schema: str = "full") -> Renderer:
@@ -87,29 +85,14 @@ def template_renderer(tokenizer: Any, schema: str = "full") -> Renderer:
     the tool list goes into the system prompt, calls become ``<tool_call>`` text). ``schema="compact"`` lists the
     tools with :func:`compact_tool_prompt` instead of their full JSON schemas."""
     from knowbench.backends.tool_parsing import tool_prompt
-    from knowbench.backends.transformers_backend import _hf_tool_call
+    from knowbench.backends.transformers_backend import chat_prompt
 
     if schema not in ("full", "compact"):
         raise ConfigError(f"schema must be 'full' or 'compact', got schema={schema!r}")
     describe = tool_prompt if schema == "full" else compact_tool_prompt
 
     def render(messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None) -> str:
-        rendered = []
-        for message in messages:
-            out = {k: v for k, v in message.items() if k not in ("content", "tool_calls")}
-            out["content"] = message.get("content") or ""
-            written = ["<tool_call>" + json.dumps(_hf_tool_call(c)["function"], ensure_ascii=False) + "</tool_call>"
-                       for c in message.get("tool_calls") or []]
-            if written:
-                out["content"] = "\n".join(filter(None, [out["content"], *written]))
-            rendered.append(out)
-        if tools:
-            block = describe(tools)
-            if rendered and rendered[0]["role"] == "system":
-                rendered[0] = {**rendered[0], "content": f"{rendered[0]['content']}\n\n{block}"}
-            else:
-                rendered.insert(0, {"role": "system", "content": block})
-        return tokenizer.apply_chat_template(rendered, add_generation_prompt=True, tokenize=False)
+        return chat_prompt(tokenizer, messages, tools, native_tools=False, describe_tools=describe)
 
     return render
 

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from knowbench.errors import SourceFormatError
+from knowbench.errors import MissingInputError, SourceFormatError
 from knowbench.io import read_json
 from knowbench.training.triples.metric import METHODS, BinFit, PConvention, fit_bins, scores, size_exponent
 
@@ -136,6 +136,8 @@ def read_v1_frame(path: str | os.PathLike[str]) -> Any:
 
     try:
         return pd.read_excel(path)
+    except FileNotFoundError:
+        raise MissingInputError(path, "spreadsheet") from None
     except Exception as error:  # openpyxl raises several types for bad files
         raise SourceFormatError(path, None, f"not a readable spreadsheet ({error})") from None
 

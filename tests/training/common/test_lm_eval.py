@@ -344,9 +344,13 @@ def test_one_judge_mwpes(tasks: Path, mwp_sources: list[str], tmp_path: Path) ->
 
 
 # -- slow: SmolLM2 through the harness, its replies scored by knowbench, and back into MWPES ----------------------
+MAX_GEN_TOKS = 160
+
+
 @pytest.fixture(scope="module")
 def smollm2_run(tasks: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A real ``lm_eval --model hf`` run of SmolLM2-135M-Instruct (the converted folder) on 5 rows of every task."""
+    """A real ``lm_eval --model hf`` run of SmolLM2-135M-Instruct (the converted folder) on 5 rows of every task,
+    its replies capped at ``MAX_GEN_TOKS`` tokens (a ``--gen_kwargs`` override, which ingest must pick up)."""
     from knowbench.training.common.models import model_folder
 
     try:
@@ -357,7 +361,8 @@ def smollm2_run(tasks: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     names = ["evowiki", *(t for t in ALL_TASKS if t not in {f"evowiki_{s}" for s in EVOWIKI_STATES})]
     run_cli(["--model", "hf", "--model_args", f"pretrained={folder},dtype=float32", "--device", "cpu",
              "--batch_size", "8", "--tasks", ",".join(names), "--include_path", str(tasks), "--limit", "5",
-             "--apply_chat_template", "--log_samples", "--output_path", str(output)])
+             "--apply_chat_template", "--gen_kwargs", f"max_gen_toks={MAX_GEN_TOKS}", "--log_samples",
+             "--output_path", str(output)])
     return output
 
 
@@ -421,6 +426,7 @@ def test_round_trip_log_samples_ingest_build(smollm2_run: Path, tmp_path: Path) 
     records = [json.loads(line) for line in (tmp_path / "run" / "samples.jsonl").read_text().splitlines()]
     config = json.loads((tmp_path / "run" / "config.json").read_text())
     assert len(records) == 5 and config["model"] == "smollm2-135m-instruct" and config["chat_template"]
+    assert config["max_new_tokens"] == MAX_GEN_TOKS and config["strategy"] == "greedy"
     assert {r["source_id"] for r in records} == {f"mwpes_gsm8k/{i}" for i in range(5)}
     assert main(["build", "mwpes", "--runs", str(tmp_path / "run"), "--out", str(tmp_path / "mwpes"), "--quiet"]) == 0
     wrong = {r["source_id"] for r in records if r["verdict"] != "correct"}

@@ -123,3 +123,27 @@ def test_tool_sft_small_run(toolhop_folder, tiny_model_dir, tmp_path):
     # the ToolHop harness ran the trained model end to end (Mandatory scenario, real sandbox) on a held-out row
     assert metrics["plain"]["harness"]["rows"] == 1
     assert len((tmp_path / "run/harness-plain/traces.jsonl").read_text().splitlines()) == 1
+
+
+def test_sft_renderer_renders_like_the_backend(toolhop_folder, tiny_model_dir):
+    from knowbench.backends.transformers_backend import chat_prompt
+    from knowbench.loaders.toolhop import load_rows
+
+    tokenizer = transformers.AutoTokenizer.from_pretrained(tiny_model_dir)
+    row = load_rows(toolhop_folder)[0]
+    tools = row.openai_tools()
+    call = {"id": "c1", "type": "function",
+            "function": {"name": tools[0]["function"]["name"], "arguments": json.dumps({"x": 1})}}
+    messages = [{"role": "system", "content": "Answer."}, {"role": "user", "content": row.question},
+                {"role": "assistant", "content": None, "tool_calls": [call]},
+                {"role": "tool", "tool_call_id": "c1", "content": "42"}]
+    full = tool_sft_data.template_renderer(tokenizer, "full")(messages, tools)
+    assert full == chat_prompt(tokenizer, messages, tools)  # SmolLM2's template has no native tool support
+    written = json.dumps({"name": call["function"]["name"], "arguments": {"x": 1}}, ensure_ascii=False)
+    assert f"<tool_call>{written}</tool_call>" in full
+    compact = tool_sft_data.template_renderer(tokenizer, "compact")(messages, tools)
+    block = tool_sft_data.compact_tool_prompt(tools)
+    assert block.splitlines()[-1].startswith("- ") and block in compact and block not in full
+    assert compact.index(block) > compact.index("Answer.") > 0  # the tools join the existing system prompt
+    assert tool_sft_data.template_renderer(tokenizer, "compact")(messages[1:2], None) == chat_prompt(
+        tokenizer, messages[1:2])
