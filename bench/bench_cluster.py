@@ -120,8 +120,8 @@ def compare(name: str, texts: list[str], embeddings: np.ndarray, model: object, 
 
 
 def _real_embeddings(cache: str | None) -> tuple[list[str], np.ndarray, object]:
-    from knowbench.training.mwpes.analyzers import GSM8KRuleAnalyzer
     from knowbench.training.mwpes.embedders import SentenceTransformerEmbedder
+    from knowbench.training.mwpes.gsm8k_rule import GSM8KRuleAnalyzer
     from knowbench.training.mwpes.samples import errors_from_gsm8k_example_solutions
 
     embedder = SentenceTransformerEmbedder(cache_dir=cache or "default", show_progress=True)

@@ -10,6 +10,10 @@
 4. Throughput: the analysis of ``--tile`` samples (MR-GSM8K and EIC tiled) in ``--workers`` processes: samples/s and
    samples/s per core.
 
+Held-out check (against fitting rules to these files): rules are developed on the MR-GSM8K rows with an even line
+number and on the first half of every EIC file (``dev``); every figure is also printed for the other half
+(``held-out``), which is what unseen labelled samples should be expected to look like.
+
 Labels outside EIC's nine names (a handful of rows carry a near-synonym) count as the type their file is named after.
 Run: ``python bench/bench_error_analysis.py [--tile 300000] [--workers 2] [--skip-bertopic] [--json out.json]``
 """
@@ -31,6 +35,11 @@ MR = DATA / "mwp_solutions" / "mr_gsm8k_wrong_dev.jsonl"
 EIC = DATA / "mwp_errors" / "eic_gsm8k"
 
 
+def mr_half(record: Any) -> str:
+    """``dev`` for an MR-GSM8K row on an even line, else ``held-out``."""
+    return "dev" if record.record % 2 == 0 else "held-out"
+
+
 def mr_gsm8k() -> dict[str, Any]:
     from knowbench.datasets_src.mwpes.formats import read_solutions
     from knowbench.training.mwpes.checks import diagnose
@@ -40,7 +49,8 @@ def mr_gsm8k() -> dict[str, Any]:
         labels = record.label_dict
         d = diagnose(record.question, record.solution, record.reference, record.gold_answer)
         human = labels["first_error_step"]
-        for group in (labels.get("question_type") or "?", "all"):
+        kind = labels.get("question_type") or "?"
+        for group in (kind, "all", mr_half(record), f"{kind} {mr_half(record)}"):
             c = by.setdefault(group, Counter())
             c["n"] += 1
             c["named"] += d.first_error_step is not None
@@ -50,16 +60,25 @@ def mr_gsm8k() -> dict[str, Any]:
                 "named": c["named"] / c["n"]} for g, c in by.items()}
 
 
-def eic_records() -> list[tuple[Any, str]]:
+def eic_records() -> list[tuple[Any, str, str]]:
+    """``(record, labelled type, half)`` of every EIC row; ``half`` is ``dev`` for a file's first half."""
     from knowbench.datasets_src.mwpes.formats import read_solutions
     from knowbench.datasets_src.mwpes.formats.eic import EIC_TYPES
 
     out = []
     for path in sorted(EIC.glob("*.jsonl")):
-        for record in read_solutions("eic", path):
+        rows = list(read_solutions("eic", path))
+        for index, record in enumerate(rows):
             label = record.label_dict["error_type"]
-            out.append((record, label if label in EIC_TYPES else path.stem))
+            out.append((record, label if label in EIC_TYPES else path.stem,
+                        "dev" if index < len(rows) / 2 else "held-out"))
     return out
+
+
+def eic_by_half(records: list[tuple[Any, str, str]]) -> dict[str, Any]:
+    """:func:`eic` over all rows, the dev half and the held-out half."""
+    return {group: eic([(r, label) for r, label, half in records if group in ("all", half)])
+            for group in ("all", "dev", "held-out")}
 
 
 def eic(records: list[tuple[Any, str]]) -> dict[str, Any]:
@@ -83,35 +102,45 @@ def eic(records: list[tuple[Any, str]]) -> dict[str, Any]:
             "confusion": confusion}
 
 
-def categories(records: list[tuple[Any, str]], skip_bertopic: bool) -> dict[str, Any]:
+def categories(records: list[tuple[Any, str, str]], skip_bertopic: bool) -> dict[str, Any]:
     import numpy as np
-    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
     from knowbench.training.mwpes.embedders import SentenceTransformerEmbedder
     from knowbench.training.mwpes.pipeline import ErrorClusterPipeline
     from knowbench.training.mwpes.samples import ErrorSample
 
     samples = [ErrorSample(f"eic/{i}", r.question, r.reference, r.gold_answer, r.solution, "", r.model)
-               for i, (r, _) in enumerate(records)]
-    truth = [label for _, label in records]
+               for i, (r, _, _) in enumerate(records)]
+    truth = [label for _, label, _ in records]
+    halves = np.array([half for _, _, half in records])
     embedder = SentenceTransformerEmbedder(cache_dir=None)
     started = time.perf_counter()
     result = ErrorClusterPipeline(embedder=embedder, component_options={"reducer": {"n_components": 16}}).fit(samples)
     ours = {"seconds": time.perf_counter() - started, "categories": len(result.taxonomy.categories),
-            "outliers": result.outlier_fraction, "nmi": normalized_mutual_info_score(truth, result.labels),
-            "ari": adjusted_rand_score(truth, result.labels),
+            "outliers": result.outlier_fraction, **_agreement(truth, result.labels, halves),
             "names": [c.name for c in result.taxonomy.categories[:12]]}
     out = {"knowbench": ours}
     if not skip_bertopic:
         from bertopic import BERTopic
 
-        texts = [r.solution for r, _ in records]
+        texts = [r.solution for r, _, _ in records]
         vectors = embedder.model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
         started = time.perf_counter()
         topics, _ = BERTopic(embedding_model=embedder.model).fit_transform(texts, np.asarray(vectors))
         out["bertopic"] = {"seconds": time.perf_counter() - started, "categories": len(set(topics) - {-1}),
                            "outliers": float(np.mean(np.asarray(topics) < 0)),
-                           "nmi": normalized_mutual_info_score(truth, topics), "ari": adjusted_rand_score(truth, topics)}
+                           **_agreement(truth, np.asarray(topics), halves)}
+    return out
+
+
+def _agreement(truth: list[str], labels: Any, halves: Any) -> dict[str, float]:
+    """NMI / ARI of ``labels`` against the types, over all rows and each half (one clustering of all rows)."""
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    out = {"nmi": normalized_mutual_info_score(truth, labels), "ari": adjusted_rand_score(truth, labels)}
+    for half in ("dev", "held-out"):
+        keep = [i for i, h in enumerate(halves) if h == half]
+        out[f"nmi_{half}"] = normalized_mutual_info_score([truth[i] for i in keep], [labels[i] for i in keep])
     return out
 
 
@@ -123,10 +152,10 @@ def _analyse(chunk: list[tuple[str, str, str, str]]) -> int:
     return len(chunk)
 
 
-def throughput(records: list[tuple[Any, str]], tile: int, workers: int) -> dict[str, Any]:
+def throughput(records: list[tuple[Any, str, str]], tile: int, workers: int) -> dict[str, Any]:
     from knowbench.datasets_src.mwpes.formats import read_solutions
 
-    base = [(r.question, r.solution, r.reference, r.gold_answer) for r, _ in records]
+    base = [(r.question, r.solution, r.reference, r.gold_answer) for r, _, _ in records]
     base += [(r.question, r.solution, r.reference, r.gold_answer) for r in read_solutions("mr-gsm8k", MR)]
     items = [base[i % len(base)] for i in range(tile)]
     chunks = [items[i:i + 2000] for i in range(0, len(items), 2000)]
@@ -149,13 +178,15 @@ def main() -> None:
     figures: dict[str, Any] = {}
     figures["mr_gsm8k"] = mr = mr_gsm8k()
     print("MR-GSM8K dev: first wrong step vs the human label")
-    for group, f in sorted(mr.items(), key=lambda kv: kv[0] != "all"):
-        print(f"  {group:9s} n={f['n']:4d}  exact {f['exact']:.3f}  within-one {f['within_one']:.3f}  "
+    for group, f in sorted(mr.items(), key=lambda kv: (kv[0] != "all", " " in kv[0], kv[0])):
+        print(f"  {group:18s} n={f['n']:4d}  exact {f['exact']:.3f}  within-one {f['within_one']:.3f}  "
               f"step named {f['named']:.3f}")
     records = eic_records()
-    figures["eic"] = e = eic(records)
-    print(f"EIC: n={e['n']}  step exact {e['step_exact']:.3f}  type accuracy {e['type_accuracy']:.3f}  "
-          f"macro-F1 {e['macro_f1']:.3f}")
+    figures["eic"] = halves = eic_by_half(records)
+    for group, e in halves.items():
+        print(f"EIC {group:8s}: n={e['n']}  step exact {e['step_exact']:.3f}  type accuracy "
+              f"{e['type_accuracy']:.3f}  macro-F1 {e['macro_f1']:.3f}")
+    e = halves["all"]
     predicted = sorted({p for row in e["confusion"].values() for p in row})
     print("  confusion (rows: labelled type; columns: " + ", ".join(f"{i}={p}" for i, p in enumerate(predicted)) + ")")
     for label, row in e["confusion"].items():
@@ -164,7 +195,8 @@ def main() -> None:
         figures["categories"] = c = categories(records, args.skip_bertopic)
         for name, f in c.items():
             print(f"categories ({name}): {f['categories']} categories, outliers {f['outliers']:.3f}, "
-                  f"NMI vs type {f['nmi']:.3f}, ARI {f['ari']:.3f}, {f['seconds']:.1f} s")
+                  f"NMI vs type {f['nmi']:.3f} (dev {f['nmi_dev']:.3f}, held-out {f['nmi_held-out']:.3f}), "
+                  f"ARI {f['ari']:.3f}, {f['seconds']:.1f} s")
         if "bertopic" in c and c["bertopic"]["nmi"] > 0:
             print(f"  NMI ratio knowbench / BERTopic: {c['knowbench']['nmi'] / c['bertopic']['nmi']:.2f}x")
         print("  first names: " + "; ".join(c["knowbench"]["names"]))

@@ -143,7 +143,7 @@ class MWPESBuilder(DatasetBuilder[MWPESConfig]):
         index = _Index()
         owner: dict[str, str] = {}
         counts: dict[tuple[str, str, str], Counter[str]] = defaultdict(Counter)
-        first: dict[bytes, str] = {}
+        first: dict[bytes, tuple[str, tuple[Any, ...]]] = {}
         for run_dir in map(Path, self.config.runs):
             run = read_run(run_dir)
             index.sources.append(_source_info(run_dir, run))
@@ -161,11 +161,12 @@ class MWPESBuilder(DatasetBuilder[MWPESConfig]):
                     count["published_wrong"] += sample["published_label"] is False
                 if sample["verdict"] == "correct":
                     continue
-                key = _duplicate_key(sample)
+                key, labels = _duplicate_key(sample), _labels(sample)
                 if key in first:
-                    index.duplicate_ids[first[key]].append(sid)
+                    index.duplicate_ids[first[key][0]].append(sid)
+                    index.other_labels += labels != first[key][1]
                     continue
-                first[key] = sid
+                first[key] = (sid, labels)
                 index.duplicate_ids[sid] = []
                 count["unique_wrong"] += 1
                 datasets_here.add(run.problems[sample["problem_id"]].dataset)
@@ -210,7 +211,7 @@ class MWPESBuilder(DatasetBuilder[MWPESConfig]):
                     yield row
 
     def row_statistics(self) -> MWPESStatistics:
-        return MWPESStatistics()
+        return MWPESStatistics(self._index.other_labels)
 
     def sources(self) -> list[SourceInfo]:
         return self._index.sources
@@ -226,12 +227,28 @@ class _Index:
     run_datasets: dict[str, set[str]] = field(default_factory=dict)
     counts: list[dict[str, Any]] = field(default_factory=list)
     sources: list[SourceInfo] = field(default_factory=list)
+    #: folded repeats whose human labels differ from those of the row kept
+    other_labels: int = 0
 
 
 def _duplicate_key(sample: dict[str, Any]) -> bytes:
-    """Samples of one problem, model and strategy with the same solution (whitespace folded) share this key."""
-    text = f"{sample['id'].rsplit('/', 1)[0]}\n{_normalised(sample['solution'])}"
+    """Samples of one problem, model and strategy with the same solution (whitespace folded) and the same
+    ``source_id`` share this key: records a source tells apart by their own ids stay apart; an ingested record
+    without one has a content hash as ``source_id``, so its identical repeats are folded.
+
+    Example:
+        >>> a = {"id": "gsm8k/p1/m/published/x", "solution": "1 + 1 = 2", "source_id": "u1"}
+        >>> _duplicate_key(a) == _duplicate_key({**a, "solution": " 1 +  1 = 2"})
+        True
+        >>> _duplicate_key(a) == _duplicate_key({**a, "source_id": "u2"})
+        False
+    """
+    text = f"{sample['id'].rsplit('/', 1)[0]}\n{sample.get('source_id') or ''}\n{_normalised(sample['solution'])}"
     return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+
+def _labels(sample: dict[str, Any]) -> tuple[Any, ...]:
+    return (sample.get("label_first_error_step"), sample.get("label_error_type"))
 
 
 def _source_info(run_dir: Path, run: Run) -> SourceInfo:
@@ -284,7 +301,8 @@ _SUMMED = ("samples", "correct", "wrong", "no_answer", "unique_wrong")
 class MWPESStatistics(RowStatistics):
     """Error rates per model / dataset / strategy (from ``counts``) and row counts (from ``all``), row by row."""
 
-    def __init__(self) -> None:
+    def __init__(self, other_labels: int = 0) -> None:
+        self.other_labels = other_labels
         self.counts: list[dict[str, Any]] = []
         self.rows = self.wrong_samples = self.judge_wrong_published_correct = 0
         self.rows_by: dict[str, Counter[str]] = {key: Counter() for key in ("model", "dataset", "strategy")}
@@ -316,6 +334,7 @@ class MWPESStatistics(RowStatistics):
             "rows": self.rows,
             "wrong_samples": self.wrong_samples,
             "duplicates_removed": self.wrong_samples - self.rows,
+            "duplicates_with_other_labels": self.other_labels,
             "samples": sum(c["samples"] for c in self.counts),
             "correct": sum(c["correct"] for c in self.counts),
             "no_answer": sum(c["no_answer"] for c in self.counts),

@@ -23,13 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import datasets
-import orjson
 import pyarrow.parquet as pq
 
 from knowbench.builders.base import BuilderConfig, DatasetBuilder, RowStatistics, SourceInfo
-from knowbench.errors import ConfigError, SourceFormatError
+from knowbench.errors import ConfigError, MissingInputError, SourceFormatError
 from knowbench.folder import read_folder
-from knowbench.io import iter_jsonl, sha256_file
+from knowbench.io import iter_jsonl, read_json, sha256_file
 
 SPLIT = "train"
 TAXONOMY_FILE = "taxonomy.json"
@@ -84,13 +83,11 @@ class _Taxonomy:
 def read_taxonomy(path: Path) -> _Taxonomy:
     """Category names and merges of a ``taxonomy.json``; a malformed file raises naming it and the entry."""
     try:
-        data = orjson.loads(path.read_bytes())
-    except FileNotFoundError:
-        raise SourceFormatError(path, None, "no such file (run `knowbench cluster mwpes` first)") from None
-    except orjson.JSONDecodeError as error:
-        raise SourceFormatError(path, None, f"malformed JSON ({error})") from None
-    if not isinstance(data, dict) or data.get("format") != TAXONOMY_FORMAT:
-        found = data.get("format") if isinstance(data, dict) else type(data).__name__
+        data = read_json(path)
+    except MissingInputError:
+        raise MissingInputError(path, "taxonomy (run `knowbench cluster mwpes` first)") from None
+    if data.get("format") != TAXONOMY_FORMAT:
+        found = data.get("format")
         raise SourceFormatError(path, "format", f"expected {TAXONOMY_FORMAT!r}, got {found!r}")
     names: dict[int, str] = {}
     merged: dict[int, int] = {}
@@ -122,7 +119,7 @@ class ClusteredBuilder(DatasetBuilder[ClusteredConfig]):
         """The MWPES folder's shards of ``mwpes_config`` and their features (checked against its card)."""
         data = Path(self.config.data)
         info = read_folder(data)
-        provenance = orjson.loads((data / "provenance.json").read_bytes()) if (data / "provenance.json").is_file() else {}
+        provenance = read_json(data / "provenance.json") if (data / "provenance.json").is_file() else {}
         if provenance.get("dataset") != "mwpes":
             raise SourceFormatError(data, "provenance.json", f"not an MWPES folder (dataset {provenance.get('dataset')!r})")
         if self.config.mwpes_config not in (info.config_features or {}):

@@ -54,6 +54,14 @@ def toolhop_folder(toolhop_sample: Path, tmp_path_factory: pytest.TempPathFactor
 
 
 @pytest.fixture(scope="session")
+def toolhop_rows(toolhop_folder: Path) -> list[Any]:
+    """The typed rows of :func:`toolhop_folder`, read once by the loader (read-only for tests)."""
+    from knowbench.loaders.toolhop import load_rows
+
+    return load_rows(toolhop_folder)
+
+
+@pytest.fixture(scope="session")
 def gpt3_solutions(shared_data: Path) -> Path:
     """OpenAI's GPT-3 6B/175B solutions of the 1,319 GSM8K test problems, with their ``is_correct`` labels."""
     return shared_data / "mwp_solutions" / "gsm8k_example_model_solutions.jsonl"

@@ -21,7 +21,6 @@ Example:
 from __future__ import annotations
 
 import datetime
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ from typing import Any
 
 from knowbench.builders.evowiki.facts import Snapshot, entity_fingerprint, parse_day
 from knowbench.errors import DatasetFolderError
+from knowbench.io import read_json
 
 
 @dataclass
@@ -54,7 +54,7 @@ def read_build_options(folder: Path) -> dict[str, Any]:
     provenance = folder / "provenance.json"
     if not provenance.is_file():
         raise DatasetFolderError(f"{folder}: no provenance.json (not a knowbench build)")
-    record = json.loads(provenance.read_text())
+    record = read_json(provenance, what="a provenance object")
     if record.get("dataset") != "evowiki":
         raise DatasetFolderError(f"{provenance}: built by {record.get('dataset')!r}, not 'evowiki'")
     return dict(record["config"])
@@ -114,13 +114,12 @@ def update_folder(
             report.new_subjects.append(entity.id)
     if not keep:
         return report
-    from knowbench.io import atomic_write_bytes
+    from knowbench.io import atomic_write_jsonl
 
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
     report.store_file = store_dir / f"entities-since-{since_day.isoformat()}-{stamp}.jsonl"
-    import orjson
 
-    atomic_write_bytes(report.store_file, b"".join(orjson.dumps(d) + b"\n" for d in keep))
+    atomic_write_jsonl(report.store_file, keep)
     options["wikidata"] = [*options["wikidata"], str(report.store_file)]
     built = build("evowiki", folder, show_progress=show_progress, **options, reuse=folder,
                   changed=tuple(report.changed))

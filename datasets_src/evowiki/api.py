@@ -37,7 +37,7 @@ from urllib3.util.retry import Retry
 from knowbench import __version__
 from knowbench.datasets_src.evowiki.dumpio import _document_records
 from knowbench.errors import DownloadError, SourceFormatError
-from knowbench.io import atomic_write_bytes
+from knowbench.io import atomic_write_jsonl
 
 WIKIDATA_API = "https://www.wikidata.org/w/api.php"
 WIKIPEDIA_API = "https://en.wikipedia.org/w/api.php"
@@ -188,7 +188,7 @@ class WikidataClient(_Client):
         """Fetch ``ids`` and write them as JSON lines (readable by ``iter_entities``) atomically; returns the
         number of entities written."""
         docs = list(self.fetch_entities(ids, props=props))
-        atomic_write_bytes(path, b"".join(orjson.dumps(doc) + b"\n" for doc in docs))
+        atomic_write_jsonl(path, docs)
         return len(docs)
 
 

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 import orjson
 
 from knowbench.datasets_src.evowiki.dumpio import PathLike, as_paths, iter_documents
+from knowbench.errors import MissingInputError
 from knowbench.progress import make_progress
 
 
@@ -125,9 +126,7 @@ class SqliteLabelStore:
     def __init__(self, db_path: PathLike) -> None:
         self.path = Path(db_path)
         if not self.path.is_file():
-            raise FileNotFoundError(
-                f"{self.path}: label store not found (build it with SqliteLabelStore.build)"
-            )
+            raise MissingInputError(self.path, "label store (build it with SqliteLabelStore.build)")
         self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
         (self.language,) = self._db.execute("SELECT value FROM meta WHERE key = 'language'").fetchone()
 

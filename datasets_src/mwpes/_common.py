@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from knowbench.errors import SourceFormatError
+from knowbench.io import iter_jsonl
 
 
 def iter_json_array(path: str | os.PathLike[str]) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -62,6 +63,47 @@ def require_str(record: dict[str, Any], key: str, path: object, where: str, allo
     if not allow_empty and not value.strip():
         raise SourceFormatError(path, where, f"field {key!r} is empty")
     return value
+
+
+def require_strs(record: dict[str, Any], keys: tuple[str, ...], path: object, where: str) -> tuple[str, ...]:
+    """:func:`require_str` of each of ``keys``, in order.
+
+    Example:
+        >>> require_strs({"question": "q", "answer": "a"}, ("question", "answer"), "f.jsonl", "line 1")
+        ('q', 'a')
+    """
+    return tuple(require_str(record, key, path, where) for key in keys)
+
+
+def require_answer(record: dict[str, Any], key: str, path: object, where: str) -> str:
+    """A final answer field (a number or a string; a boolean is not one) as a string, or a one-line error.
+
+    Example:
+        >>> require_answer({"a": 18}, "a", "f.jsonl", "line 2")
+        '18'
+        >>> require_answer({"a": True}, "a", "f.jsonl", "line 2")
+        Traceback (most recent call last):
+        ...
+        knowbench.errors.SourceFormatError: f.jsonl: line 2: a must be a number or a string, got True
+    """
+    value = record.get(key)
+    if not isinstance(value, int | float | str) or isinstance(value, bool):
+        raise SourceFormatError(path, where, f"{key} must be a number or a string, got {value!r:.40}")
+    return str(value)
+
+
+def read_problems_jsonl(path: str | os.PathLike[str], parse: Callable[..., Any], split: str) -> list[Any]:
+    """``parse(record, index, path, where, split)`` of every line of a JSON-lines problems file; problem ids must be
+    unique (a repeat names both lines)."""
+    problems, seen = [], {}
+    for index, (line, record) in enumerate(iter_jsonl(path)):
+        problem = parse(record, index, path, f"line {line}", split)
+        if problem.problem_id in seen:
+            raise SourceFormatError(path, f"line {line}", f"duplicate id {problem.problem_id!r} (first on line "
+                                    f"{seen[problem.problem_id]})")
+        seen[problem.problem_id] = line
+        problems.append(problem)
+    return problems
 
 
 def last_boxed(text: str) -> str | None:

@@ -11,10 +11,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from knowbench.datasets_src.mwpes._common import require_str
+from knowbench.datasets_src.mwpes._common import read_problems_jsonl, require_strs
 from knowbench.datasets_src.mwpes.schema import Problem, calculator_steps, format_number
 from knowbench.errors import SourceFormatError
-from knowbench.io import iter_jsonl
 
 NAME = "gsm8k"
 
@@ -24,8 +23,7 @@ def parse_record(
 ) -> Problem:
     """One GSM8K record; ``index`` (0-based position in the split) gives the id ``test-<index>``."""
     where = where or f"row {index}"
-    question = require_str(record, "question", path, where)
-    answer = require_str(record, "answer", path, where)
+    question, answer = require_strs(record, ("question", "answer"), path, where)
     solution, sep, final = answer.rpartition("####")
     if not sep:
         raise SourceFormatError(path, where, "field 'answer' has no '#### <number>' final answer")
@@ -46,7 +44,4 @@ def parse_record(
 
 def read(path: str | os.PathLike[str], split: str = "test") -> list[Problem]:
     """Every problem of a GSM8K JSON-lines file (``grade_school_math/data/test.jsonl`` layout)."""
-    return [
-        parse_record(record, index, path, f"line {line}", split)
-        for index, (line, record) in enumerate(iter_jsonl(path))
-    ]
+    return read_problems_jsonl(path, parse_record, split)

@@ -14,10 +14,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from knowbench.datasets_src.mwpes._common import last_boxed, require_str
+from knowbench.datasets_src.mwpes._common import last_boxed, read_problems_jsonl, require_strs
 from knowbench.datasets_src.mwpes.schema import Problem
 from knowbench.errors import SourceFormatError
-from knowbench.io import iter_jsonl
 
 NAME = "math"
 
@@ -27,8 +26,7 @@ def parse_record(
 ) -> Problem:
     """One MATH record; the id is ``<split>-<idx>`` (the record's ``idx`` if present, else its position)."""
     where = where or f"row {index}"
-    problem = require_str(record, "problem", path, where)
-    solution = require_str(record, "solution", path, where)
+    problem, solution = require_strs(record, ("problem", "solution"), path, where)
     gold = last_boxed(solution)
     if gold is None or not gold.strip():
         raise SourceFormatError(path, where, "solution has no \\boxed{...} final answer")
@@ -48,12 +46,4 @@ def parse_record(
 
 def read(path: str | os.PathLike[str], split: str = "test") -> list[Problem]:
     """Every problem of a MATH JSON-lines file; ids must be unique."""
-    problems = []
-    seen: dict[str, int] = {}
-    for index, (line, record) in enumerate(iter_jsonl(path)):
-        problem = parse_record(record, index, path, f"line {line}", split)
-        if problem.problem_id in seen:
-            raise SourceFormatError(path, f"line {line}", f"duplicate idx {problem.problem_id!r} (first on line {seen[problem.problem_id]})")
-        seen[problem.problem_id] = line
-        problems.append(problem)
-    return problems
+    return read_problems_jsonl(path, parse_record, split)

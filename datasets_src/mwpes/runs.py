@@ -12,7 +12,7 @@ Example:
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -131,17 +131,18 @@ def check_sample(record: dict[str, Any], path: str | os.PathLike[str], line: int
         )
 
 
-def _complete_records(path: Path) -> Iterable[tuple[int, dict[str, Any]]]:
-    """``(line, record)`` of a sample log, ignoring a torn (unterminated) last line of a run still going or killed."""
-    data = path.read_bytes()
-    end = data.rfind(b"\n") + 1
-    for number, line in enumerate(data[:end].split(b"\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = orjson.loads(line)
-        except orjson.JSONDecodeError as error:
-            raise SourceFormatError(path, f"line {number}", f"malformed JSON ({error})") from None
-        if not isinstance(record, dict):
-            raise SourceFormatError(path, f"line {number}", f"expected a JSON object, got {type(record).__name__}")
-        yield number, record
+def _complete_records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line, record)`` of a sample log (:func:`knowbench.io.iter_jsonl`), ignoring a torn (unterminated) last line
+    of a run still going or killed."""
+    complete = 0  # lines ended by a newline; a line after them is torn
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            complete += chunk.count(b"\n")
+    try:
+        for number, record in iter_jsonl(path, "sample log"):
+            if number > complete:
+                return
+            yield number, record
+    except SourceFormatError as error:
+        if error.where != f"line {complete + 1}":
+            raise

@@ -12,32 +12,20 @@ Example:
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from knowbench.backends.base import BACKENDS, Completion, GenerationConfig, ModelBackend, ToolCall
-from knowbench.backends.tool_parsing import parse_text_tool_calls
+from knowbench.backends.tool_parsing import decode_arguments, parse_text_tool_calls
 from knowbench.errors import BackendError, ConfigError, MissingDependencyError
 
 
 def _decode_tool_call(call: Any, index: int) -> ToolCall:
     function = call.function
     raw = function.arguments or ""
-    error = ""
-    arguments: dict[str, Any] = {}
-    if raw.strip():
-        try:
-            decoded = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            error = f"arguments are not valid JSON ({exc.msg} at char {exc.pos}): {raw[:200]!r}"
-        else:
-            if isinstance(decoded, dict):
-                arguments = decoded
-            else:
-                error = f"arguments must be a JSON object, got {type(decoded).__name__}: {raw[:200]!r}"
+    arguments, raw, error = decode_arguments(raw) if raw.strip() else ({}, raw, "")  # blank: a call without arguments
     return ToolCall(
         name=function.name or "",
         arguments=arguments,

@@ -33,8 +33,15 @@ _FENCE = re.compile(r"```(?:json)?\s*|```")
 TOOL_CALL_FORMAT = '<tool_call>{"name": "FUNCTION_NAME", "arguments": {"ARGUMENT": VALUE}}</tool_call>'
 
 
-def _decode_arguments(value: Any) -> tuple[dict[str, Any], str, str]:
-    """``(arguments, raw_arguments, error)`` from a decoded ``arguments`` field (dict or JSON string)."""
+def decode_arguments(value: Any) -> tuple[dict[str, Any], str, str]:
+    """``(arguments, raw_arguments, error)`` from a decoded ``arguments`` field (dict or JSON string).
+
+    Example:
+        >>> decode_arguments('{"city": "Paris"}')
+        ({'city': 'Paris'}, '{"city": "Paris"}', '')
+        >>> decode_arguments("[1]")[2]
+        "arguments must be a JSON object, got list: '[1]'"
+    """
     if isinstance(value, dict):
         return value, json.dumps(value, ensure_ascii=False), ""
     if value is None:
@@ -64,7 +71,7 @@ def _call_from_object(obj: Any, index: int) -> ToolCall | None:
         return None
     if "arguments" not in obj and "parameters" not in obj:
         return None
-    arguments, raw, error = _decode_arguments(obj.get("arguments", obj.get("parameters")))
+    arguments, raw, error = decode_arguments(obj.get("arguments", obj.get("parameters")))
     return ToolCall(
         name=name.strip(), arguments=arguments, id=f"call_{index}", raw_arguments=raw, error=error
     )

@@ -41,13 +41,8 @@ for sub, name in [
     app.add_typer(sub, name=name)
 
 # -- option types several command modules share, defined once (a command gives its own default) ---------------
-BackendOption = Annotated[
-    str,
-    typer.Option(
-        "--backend",
-        help="Model backend: transformers:smollm2, transformers:MODEL_FOLDER or openai:http://HOST:PORT/v1#MODEL.",
-    ),
-]
+BACKEND_HELP = "Model backend: transformers:smollm2, transformers:MODEL_FOLDER or openai:http://HOST:PORT/v1#MODEL."
+BackendOption = Annotated[str, typer.Option("--backend", help=BACKEND_HELP)]
 RunOut = Annotated[Path, typer.Option("--out", help="Run folder (created, or resumed when it holds the same config).")]
 Overwrite = Annotated[
     bool,

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from knowbench.cli.apps import check_app, eval_app, update_app
+from knowbench.cli.apps import BACKEND_HELP, JsonOutput, RunOut, check_app, data_option, eval_app, update_app
 
 console = Console()
 
@@ -45,9 +45,9 @@ def update_evowiki(
 
 @eval_app.command("evowiki")
 def eval_evowiki(
-    data: Annotated[str, typer.Option("--data", help="Built EvoWiki folder, or hf://datasets/ORG/NAME[@REV].")],
-    out: Annotated[Path, typer.Option("--out", help="Run folder (resumable).")],
-    backend: Annotated[str, typer.Option("--backend", help="Model backend spec, or 'none' for recall only.")] = "none",
+    data: Annotated[str, data_option("evowiki")],
+    out: RunOut,
+    backend: Annotated[str, typer.Option("--backend", help=BACKEND_HELP + " Or 'none': retrieval recall only.")] = "none",
     rag: Annotated[str, typer.Option("--rag", help="none, bm25 or dense.")] = "none",
     k: Annotated[int, typer.Option("--k", help="Passages given to the model / recall cut-off.")] = 5,
     limit: Annotated[int | None, typer.Option("--limit", help="At most N questions per state.")] = None,
@@ -71,8 +71,8 @@ def eval_evowiki(
 
 @check_app.command("evowiki")
 def check_evowiki(
-    data: Annotated[str, typer.Option("--data", help="Built EvoWiki folder, or hf://datasets/ORG/NAME[@REV].")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report instead of tables.")] = False,
+    data: Annotated[str, data_option("evowiki")],
+    as_json: JsonOutput = False,
 ) -> None:
     """Recount from the rows alone: rows per state and hops, distinct final facts, each defect class (answers equal
     to path labels, entities twice, reducible chains, duplicate questions, evolved-but-unchanged, facts judged from

@@ -1,7 +1,8 @@
 """``knowbench train ...``: trained baselines (smi-mini, tool-sft, evowiki-cl), each a resumable run folder.
 
-Every command checks its inputs, sets up torch, runs (or resumes) its run folder and prints the metrics in one
-shared way (:func:`_run_training`); the options they share are typed once (here and in :mod:`knowbench.cli.apps`).
+A command only turns its own options into a :class:`_Job` (what to run, on which config, into which run folder, and
+how to show the metrics); :func:`_training_command` adds the options every training command shares (``--threads``,
+``--overwrite``, ``--quiet``, ``--json``) and :func:`_run_training` is the one prologue and epilogue around a job.
 
 Example:
     $ knowbench train smi-mini --out runs/smi-mini
@@ -10,8 +11,10 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -78,50 +81,77 @@ def _quiet_transformers() -> None:
     transformers.utils.logging.set_verbosity_error()
 
 
-def _run_training(
-    run: Callable[..., dict[str, Any]],
-    config: object,
-    out: Path,
-    *,
-    threads: int,
-    overwrite: bool,
-    quiet: bool,
-    json_output: bool,
-    table: Callable[[dict[str, Any]], Table],
-    data: tuple[str, str] | None = None,
-    hidden: tuple[str, ...] = (),
-) -> None:
+@dataclass(frozen=True)
+class _Job:
+    """What one training command runs: ``run(config, out, overwrite=..., quiet=...)`` returning the metrics."""
+
+    run: Callable[..., dict[str, Any]]
+    config: object
+    out: Path
+    #: the metrics as a rich table
+    table: Callable[[dict[str, Any]], Table]
+    #: (dataset name, ``--data``) to check before the run folder is made
+    data: tuple[str, str] | None = None
+    #: metrics left out of ``--json`` (per-row details)
+    hidden: tuple[str, ...] = ()
+
+
+def _run_training(job: _Job, threads: int, overwrite: bool, quiet: bool, json_output: bool) -> None:
     """The prologue and epilogue of every training command.
 
-    Checks ``data`` (dataset name, ``--data``) before a run folder is made, so a wrong ``--data`` leaves nothing
-    behind; sets torch's threads (0 keeps torch's default) and silences transformers; runs or resumes
-    ``run(config, out)``; prints the metrics as JSON (without the keys in ``hidden``) or as ``table(metrics)``,
-    then where they are.
+    Checks the job's ``--data`` before a run folder is made, so a wrong ``--data`` leaves nothing behind; sets
+    torch's threads (0 keeps torch's default) and silences transformers; runs or resumes the job; prints the metrics
+    as JSON (without the hidden keys) or as the job's table, then where they are.
     """
-    if data is not None:
+    if job.data is not None:
         from knowbench.loaders import check_folder
 
-        check_folder(*data)
+        check_folder(*job.data)
     if threads:
         import torch
 
         torch.set_num_threads(threads)
     _quiet_transformers()
-    metrics = run(config, out, overwrite=overwrite, quiet=quiet)
+    metrics = job.run(job.config, job.out, overwrite=overwrite, quiet=quiet)
     if json_output:
         import orjson
 
-        shown = {k: v for k, v in metrics.items() if k not in hidden}
+        shown = {k: v for k, v in metrics.items() if k not in job.hidden}
         typer.echo(orjson.dumps(shown, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode())
         return
     from rich.console import Console
 
-    Console().print(table(metrics))
-    plots = Path(out) / "plots"
-    typer.echo(f"metrics: {Path(out) / 'metrics.json'}" + (f"; plots: {plots}" if plots.is_dir() else ""))
+    Console().print(job.table(metrics))
+    plots = Path(job.out) / "plots"
+    typer.echo(f"metrics: {Path(job.out) / 'metrics.json'}" + (f"; plots: {plots}" if plots.is_dir() else ""))
 
 
-@train_app.command("smi-mini")
+#: the options every training command has besides its own: (name, option type, default)
+_SHARED_OPTIONS = (("threads", Threads, 0), ("overwrite", Overwrite, False), ("quiet", Quiet, False),
+                   ("json_output", JsonOutput, False))
+
+
+def _training_command(name: str) -> Callable[[Callable[..., _Job]], Callable[..., _Job]]:
+    """Register ``knowbench train NAME``: the options of ``make_job`` plus the shared ones; the command runs
+    :func:`_run_training` on the job ``make_job`` returns (its docstring is the command's help)."""
+
+    def register(make_job: Callable[..., _Job]) -> Callable[..., _Job]:
+        def command(*, threads: int, overwrite: bool, quiet: bool, json_output: bool, **options: Any) -> None:
+            _run_training(make_job(**options), threads, overwrite, quiet, json_output)
+
+        keyword = inspect.Parameter.KEYWORD_ONLY
+        own = [p.replace(kind=keyword) for p in inspect.signature(make_job, eval_str=True).parameters.values()]
+        shared = [inspect.Parameter(n, keyword, default=d, annotation=a) for n, a, d in _SHARED_OPTIONS]
+        command.__signature__ = inspect.Signature([*own, *shared])  # type: ignore[attr-defined]
+        command.__annotations__ = {p.name: p.annotation for p in [*own, *shared]}
+        command.__doc__, command.__name__ = make_job.__doc__, make_job.__name__
+        train_app.command(name)(command)
+        return make_job
+
+    return register
+
+
+@_training_command("smi-mini")
 def smi_mini(
     out: RunOut,
     sizes: str = typer.Option("0.5m,1.5m,5m", help="comma-separated model sizes: nano, 0.5m, 1.5m, 5m, 10m"),
@@ -142,11 +172,7 @@ def smi_mini(
     temperature: float = typer.Option(0.7, help="0 = greedy (then --samples 1)"),
     templates_per_relation: int = typer.Option(20),
     seed: Seed = 0,
-    threads: Threads = 0,
-    overwrite: Overwrite = False,
-    quiet: Quiet = False,
-    json_output: JsonOutput = False,
-) -> None:
+) -> _Job:
     """Predict-before-training in miniature: count facts in a corpus, train tiny LMs on it, fit retention on SMI."""
     from knowbench.errors import MissingInputError
     from knowbench.training.triples.smi_mini import SmiMiniConfig, default_paths, run_smi_mini
@@ -172,11 +198,10 @@ def smi_mini(
         return _table(f"smi-mini: retention vs. metrics ({out})", ("size", "params", "loss", "mean acc", "facts",
                       "R² SMI", "R² MI", "R² CO", "MSE SMI", "train s"), rows)
 
-    _run_training(run_smi_mini, config, out, threads=threads, overwrite=overwrite, quiet=quiet,
-                  json_output=json_output, table=table)
+    return _Job(run_smi_mini, config, out, table)
 
 
-@train_app.command("tool-sft")
+@_training_command("tool-sft")
 def tool_sft(
     data: Annotated[str, data_option("toolhop")],
     out: RunOut,
@@ -195,11 +220,7 @@ def tool_sft(
     checkpoint_every: int = typer.Option(8, help="steps between checkpoints"),
     harness_rows: int = typer.Option(0, help="also run the ToolHop harness (Mandatory) on N held-out rows"),
     seed: Seed = 0,
-    threads: Threads = 0,
-    overwrite: Overwrite = False,
-    quiet: Quiet = False,
-    json_output: JsonOutput = False,
-) -> None:
+) -> _Job:
     """Token-weighted (TL-Training) vs plain tool-use SFT on ToolHop, and selective vs full layer tuning."""
     from knowbench.training.toolhop.tool_sft import ToolSftConfig, run_tool_sft
 
@@ -217,11 +238,10 @@ def tool_sft(
         return _table(f"tool-sft on held-out ToolHop rows ({out})", ("model", "tool selection", "arguments",
                       "whole call", "final answer", "target loss", "s/step", "trainable"), rows)
 
-    _run_training(run_tool_sft, config, out, threads=threads, overwrite=overwrite, quiet=quiet,
-                  json_output=json_output, table=table, data=("toolhop", data), hidden=("per_row",))
+    return _Job(run_tool_sft, config, out, table, data=("toolhop", data), hidden=("per_row",))
 
 
-@train_app.command("evowiki-cl")
+@_training_command("evowiki-cl")
 def evowiki_cl(
     data: Annotated[str, data_option("evowiki")],
     out: RunOut,
@@ -238,11 +258,7 @@ def evowiki_cl(
     k: int = typer.Option(3, help="passages in the prompt with RAG"),
     layer_fraction: float = typer.Option(1.0, help="< 1: update only this share of layers (selective tuning)"),
     seed: Seed = 0,
-    threads: Threads = 0,
-    overwrite: Overwrite = False,
-    quiet: Quiet = False,
-    json_output: JsonOutput = False,
-) -> None:
+) -> _Job:
     """Continual learning on EvoWiki's newer snapshot: exact match per state before/after, with and without RAG."""
     from knowbench.training.evowiki.continual import STATES, EvoWikiClConfig, run_evowiki_cl
 
@@ -258,5 +274,4 @@ def evowiki_cl(
                 for mode, by_state in metrics.get("summary_em_latest", {}).items()]
         return _table(f"evowiki-cl: exact match (latest answer) before -> after CL ({out})", ("RAG", *states), rows)
 
-    _run_training(run_evowiki_cl, config, out, threads=threads, overwrite=overwrite, quiet=quiet,
-                  json_output=json_output, table=table, data=("evowiki", data))
+    return _Job(run_evowiki_cl, config, out, table, data=("evowiki", data))

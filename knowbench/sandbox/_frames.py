@@ -12,6 +12,10 @@ Example:
     {'id': 1, 'args': [2, 3]}
     >>> read_frame(read_end) is None  # the other side closed
     True
+    >>> decode_frame(encode_frame([1, 2])), decode_frame(encode_frame([1, 2])[:-1])
+    Traceback (most recent call last):
+    ...
+    ValueError: not one whole frame (9 bytes)
 """
 
 from __future__ import annotations
@@ -28,6 +32,13 @@ def encode_frame(obj: object) -> bytes:
     """``obj`` as one frame: its length, then its JSON."""
     data = json.dumps(obj).encode("utf-8")
     return HEADER.pack(len(data)) + data
+
+
+def decode_frame(data: bytes) -> object:
+    """The value of ``data``, exactly one whole frame; :class:`ValueError` when it is torn or malformed."""
+    if len(data) < HEADER.size or HEADER.unpack(data[: HEADER.size])[0] != len(data) - HEADER.size:
+        raise ValueError(f"not one whole frame ({len(data)} bytes)")
+    return json.loads(data[HEADER.size :])
 
 
 def write_frame(fd: int, obj: object) -> None:

@@ -269,7 +269,7 @@ def _call(state: dict, request: dict) -> dict:
         response.update(error=f"result over {cap} bytes", error_kind="output")
     elif data:
         try:
-            response = json.loads(data[_frames.HEADER.size :])
+            response = _frames.decode_frame(data)
         except ValueError:
             response.update(error="malformed result from the sandbox child", error_kind="crash")
     elif os.WIFSIGNALED(status) and (os.WTERMSIG(status) == signal.SIGXCPU or cpu_used >= limits["cpu_seconds"]):

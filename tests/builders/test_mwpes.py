@@ -162,3 +162,39 @@ def test_cli_takes_run_folders_after_runs(tmp_path: Path, capsys) -> None:
     assert err.startswith("error:") and str(not_a_run) in err and "\n" not in err and not out.exists()
     assert main(["build", "mwpes", "--runs", str(run), "--out", str(out), "--quiet"]) == 0
     assert read_folder(out).rows("counts", "train") == len({(s["model"], s["strategy"]) for s in read_run(run).samples})
+
+
+def test_eic_repeats_are_folded_and_distinct_source_ids_stay(shared_data: Path, tmp_path: Path) -> None:
+    """EIC lists some generated solutions twice (same question, same wrong solution): those fold into one row, and
+    the rows equal the distinct (question, solution) pairs of the file; a source that gives two identical solutions
+    two ids of its own keeps two rows."""
+    import json
+
+    from knowbench.builders import build
+
+    path = shared_data / "mwp_errors" / "eic_gsm8k" / "counting_error.jsonl"
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    pairs = {(" ".join(r["question"].split()), " ".join(r["transformed_solution"].split())) for r in records}
+    ingest(path, tmp_path / "run", fmt="eic")
+    report = build("mwpes", tmp_path / "out", runs=(tmp_path / "run",))
+    assert report.rows("all", "train") == len(pairs) < len(records)
+    assert report.statistics["duplicates_removed"] == len(records) - len(pairs)
+    labels: dict[tuple[str, str], set[tuple[int, str]]] = {}
+    for r in records:
+        key = (" ".join(r["question"].split()), " ".join(r["transformed_solution"].split()))
+        labels.setdefault(key, set()).add((r["wrong_step"], r["wrong_type"]))
+    first: dict[tuple[str, str], tuple[int, str]] = {}
+    for r in records:
+        key = (" ".join(r["question"].split()), " ".join(r["transformed_solution"].split()))
+        first.setdefault(key, (r["wrong_step"], r["wrong_type"]))
+    differing = sum((r["wrong_step"], r["wrong_type"]) != first[(" ".join(r["question"].split()),
+                    " ".join(r["transformed_solution"].split()))] for r in records)
+    assert report.statistics["duplicates_with_other_labels"] == differing
+    # the same two records under ids of their own (a jsonl source with an id field) stay two rows
+    twin = tmp_path / "twins.jsonl"
+    record = records[0]
+    twin.write_text("".join(json.dumps({"q": record["question"], "s": record["transformed_solution"],
+                                        "a": record["original_answer"], "id": uid}) + "\n" for uid in ("u1", "u2")))
+    ingest(twin, tmp_path / "twins", fmt="jsonl", mapping="question=q,solution=s,gold=a,id=id")
+    twins = build("mwpes", tmp_path / "twins-out", runs=(tmp_path / "twins",))
+    assert twins.rows("all", "train") == 2

@@ -77,6 +77,23 @@ def test_generation_config_and_specs_are_validated():
         load_backend(f"transformers:{Path(__file__).parent}")
 
 
+def test_openai_tool_calls_decode_their_arguments_like_text_calls():
+    from types import SimpleNamespace
+
+    from knowbench.backends.openai_backend import _decode_tool_call
+
+    def call(arguments):
+        return _decode_tool_call(SimpleNamespace(id=None, function=SimpleNamespace(name="f", arguments=arguments)), 2)
+
+    good = call('{"city": "Paris"}')
+    assert (good.name, good.arguments, good.id, good.error) == ("f", {"city": "Paris"}, "call_2", "")
+    assert (call("  ").arguments, call("  ").error, call(None).raw_arguments) == ({}, "", "")  # a call without arguments
+    assert call('{"city": ').error.startswith("arguments are not valid JSON")
+    assert call("[1]").error == "arguments must be a JSON object, got list: '[1]'"
+    (text,) = parse_text_tool_calls('<tool_call>{"name": "f", "arguments": [1]}</tool_call>')[0]
+    assert text.error.startswith("arguments must be a JSON object, got list")
+
+
 def test_openai_backend_names_the_url_when_the_server_is_down():
     url = f"http://127.0.0.1:{_free_port()}/v1"  # bound then released: nothing listens there
     backend = load_backend(f"openai:{url}#smollm2", max_retries=0, timeout=5)

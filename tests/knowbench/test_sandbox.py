@@ -31,14 +31,6 @@ def sandbox():
         yield box
 
 
-@pytest.fixture(scope="module")
-def rows(toolhop_folder):
-    """The 70 real rows of the session's built ToolHop folder, read by the loader."""
-    from knowbench.loaders.toolhop import load_rows
-
-    return load_rows(toolhop_folder)
-
-
 def _canonical(value):
     """JSON form with lists sorted: some tools return ``list(set(...))``, whose order follows the hash seed."""
     value = json.loads(json.dumps(value, default=repr))
@@ -150,17 +142,17 @@ def test_parallel_calls_and_a_killed_worker_is_replaced(sandbox):
     assert sandbox.restarts > restarts
 
 
-def _all_example_calls(rows):
-    for row in rows:
+def _all_example_calls(toolhop_rows):
+    for row in toolhop_rows:
         for tool in row.tools:
             for arguments in example_calls(tool.source, tool.name):
                 yield row, tool, arguments
 
 
-def _check_real_tools(rows, sandbox):
+def _check_real_tools(toolhop_rows, sandbox):
     """Every example call of every tool runs in the sandbox and gives what plain exec gives."""
     baseline = InProcessSandbox()
-    calls = list(_all_example_calls(rows))
+    calls = list(_all_example_calls(toolhop_rows))
     assert calls
     with ThreadPoolExecutor(2) as pool:
         results = list(pool.map(lambda c: sandbox.call(c[1].source, c[1].name, c[2]), calls))
@@ -172,13 +164,13 @@ def _check_real_tools(rows, sandbox):
     return len(calls)
 
 
-def test_real_toolhop_tools_run_in_the_sandbox(rows, sandbox):
-    assert _check_real_tools(rows[:8], sandbox) > 8
+def test_real_toolhop_tools_run_in_the_sandbox(toolhop_rows, sandbox):
+    assert _check_real_tools(toolhop_rows[:8], sandbox) > 8
 
 
 @pytest.mark.slow
-def test_every_real_toolhop_tool_runs_in_the_sandbox(rows, sandbox):
-    assert _check_real_tools(rows, sandbox) > len(rows)
+def test_every_real_toolhop_tool_runs_in_the_sandbox(toolhop_rows, sandbox):
+    assert _check_real_tools(toolhop_rows, sandbox) > len(toolhop_rows)
 
 
 def test_frames_cross_the_pipe_in_pieces_and_a_wait_can_time_out():

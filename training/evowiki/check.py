@@ -27,7 +27,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -37,6 +36,7 @@ from typing import Any
 from knowbench.builders.evowiki.facts import SPECIAL_VALUES, combine_states
 from knowbench.builders.evowiki.questions import contains_words
 from knowbench.builders.evowiki.templates import round_trip
+from knowbench.io import read_json
 from knowbench.loaders.evowiki import STATES, EvoWikiRow, load_rows
 
 DEFECTS = (
@@ -98,7 +98,7 @@ def row_defects(rows: Sequence[EvoWikiRow]) -> dict[str, list[str]]:
 
 def _provenance(data: str | os.PathLike[str]) -> dict[str, Any]:
     path = Path(data) / "provenance.json"
-    return json.loads(path.read_text()) if path.is_file() else {}
+    return read_json(path, what="a provenance object") if path.is_file() else {}
 
 
 def check_evowiki(data: str | os.PathLike[str]) -> dict[str, Any]:

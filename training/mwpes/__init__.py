@@ -9,8 +9,9 @@ Example:
     >>> result = ErrorClusterPipeline().fit(load_error_samples("out/mwpes"))  # doctest: +SKIP
 """
 
-from knowbench.training.mwpes.analyzers import ANALYZERS, Analysis, GSM8KRuleAnalyzer
+from knowbench.training.mwpes.analyzers import ANALYZERS, Analysis
 from knowbench.training.mwpes.embedders import EMBEDDERS, SentenceTransformerEmbedder
+from knowbench.training.mwpes.gsm8k_rule import GSM8KRuleAnalyzer
 from knowbench.training.mwpes.labelling import LABELLERS, ClassTfidfLabeller
 from knowbench.training.mwpes.models import CLUSTERERS, REDUCERS
 from knowbench.training.mwpes.pipeline import ClusterResult, ErrorClusterPipeline

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from knowbench.errors import SourceFormatError
-from knowbench.io import atomic_write_json
+from knowbench.io import atomic_write_json, read_json
 
 FORMAT = "knowbench-error-taxonomy/1"
 
@@ -138,15 +138,8 @@ class Taxonomy:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Taxonomy:
-        import orjson
-
         path = Path(path)
-        try:
-            data = orjson.loads(path.read_bytes())
-        except orjson.JSONDecodeError as error:
-            raise SourceFormatError(path, None, f"malformed JSON ({error})") from None
-        if not isinstance(data, dict):
-            raise SourceFormatError(path, None, f"expected a JSON object, got {type(data).__name__}")
+        data = read_json(path)
         if data.get("format") != FORMAT:
             raise SourceFormatError(path, "format", f"expected {FORMAT!r}, got {data.get('format')!r}")
         for i, record in enumerate(data.get("categories", [])):

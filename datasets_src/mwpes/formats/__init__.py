@@ -65,10 +65,17 @@ class SolutionRecord:
         return dict(self.labels)
 
     def content_id(self) -> str:
-        """``source_id``, else a hash of question and solution (never a line position)."""
+        """``source_id``, else a hash of question and solution, whitespace folded (never a line position).
+
+        Example:
+            >>> a = SolutionRecord("Q?", "1 + 1 = 2", "2", "m", 1)
+            >>> a.content_id() == SolutionRecord("Q? ", "1 +  1 = 2", "2", "m", 7).content_id()
+            True
+        """
         if self.source_id:
             return self.source_id
-        digest = hashlib.sha1(f"{self.question}\x00{self.solution}".encode()).hexdigest()
+        text = f"{' '.join(self.question.split())}\x00{' '.join(self.solution.split())}"
+        digest = hashlib.sha1(text.encode()).hexdigest()
         return f"sha1-{digest[:16]}"
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
-from knowbench.datasets_src.mwpes._common import require_str
+from knowbench.datasets_src.mwpes._common import require_answer, require_strs
 from knowbench.datasets_src.mwpes.formats import FORMATS, SolutionRecord
 from knowbench.errors import SourceFormatError
 from knowbench.io import iter_jsonl
@@ -31,18 +31,15 @@ def read(path: str | os.PathLike[str], model: str = "gpt-4-transformed") -> Iter
     """One record per line; ``wrong_type`` outside the nine names is kept as written (the file has a few)."""
     for line, record in iter_jsonl(path):
         where = f"line {line}"
-        question = require_str(record, "question", path, where)
-        reference = require_str(record, "original_solution", path, where)
-        solution = require_str(record, "transformed_solution", path, where)
-        gold = record.get("original_answer")
-        if not isinstance(gold, int | float | str) or isinstance(gold, bool):
-            raise SourceFormatError(path, where, f"original_answer must be a number, got {gold!r:.40}")
+        question, reference, solution = require_strs(
+            record, ("question", "original_solution", "transformed_solution"), path, where)
+        gold = require_answer(record, "original_answer", path, where)
         step = record.get("wrong_step")
         if not isinstance(step, int) or isinstance(step, bool) or step < 1:
             raise SourceFormatError(path, where, f"wrong_step must be a line number >= 1, got {step!r:.40}")
         kind = record.get("wrong_type")
         if not isinstance(kind, str) or not kind:
             raise SourceFormatError(path, where, f"wrong_type must be an error type name, got {kind!r:.40}")
-        yield SolutionRecord(question, solution, str(gold), model, line, reference=reference, published_label=False,
+        yield SolutionRecord(question, solution, gold, model, line, reference=reference, published_label=False,
                              labels=(("first_error_step", step), ("error_type", kind),
                                      ("reason", record.get("explanation"))))

@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from knowbench.datasets_src.mwpes._common import require_str
+from knowbench.datasets_src.mwpes._common import require_answer, require_strs
 from knowbench.datasets_src.mwpes.formats import FORMATS, SolutionRecord
 from knowbench.errors import SourceFormatError
 from knowbench.io import iter_jsonl
@@ -58,15 +58,12 @@ def read(path: str | os.PathLike[str], model: str = "unknown") -> Iterator[Solut
     """One record per line; ``model`` names the solver (the file does not)."""
     for line, record in iter_jsonl(path):
         where = f"line {line}"
-        uuid = require_str(record, "uuid", path, where)
-        question = require_str(record, "question", path, where)
+        uuid, question = require_strs(record, ("uuid", "question"), path, where)
         steps = record.get("model_output_steps")
         if not isinstance(steps, list) or not steps or not all(isinstance(s, str) for s in steps):
             raise SourceFormatError(path, where, f"model_output_steps must be a non-empty list of strings, got "
                                     f"{type(steps).__name__} {steps!r:.60}")
-        gold = record.get("ground_truth_answer")
-        if not isinstance(gold, str | int | float) or isinstance(gold, bool):
-            raise SourceFormatError(path, where, f"ground_truth_answer must be a number or string, got {gold!r:.40}")
+        gold = require_answer(record, "ground_truth_answer", path, where)
         reference = record.get("ground_truth_solution") or ""
         if not isinstance(reference, str):
             raise SourceFormatError(path, where, f"ground_truth_solution must be a string, got {reference!r:.40}")

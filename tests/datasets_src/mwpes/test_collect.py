@@ -110,3 +110,20 @@ def test_torn_last_line_is_ignored_by_readers_and_cut_by_the_log(tmp_path: Path)
     assert [r["id"] for r in read_run(tmp_path).samples] == [record["id"]]
     assert RunLog(tmp_path / SAMPLES_FILE).done_ids() == {record["id"]}
     assert (tmp_path / SAMPLES_FILE).read_bytes().endswith(b"}\n")
+
+
+def test_torn_line_that_parses_is_still_ignored_and_a_bad_middle_line_raises(tmp_path: Path) -> None:
+    """A whole record whose newline was never written is not complete yet; a malformed complete line is an error."""
+    from knowbench.datasets_src.mwpes.runs import open_run
+    from knowbench.datasets_src.mwpes.schema import Problem
+    from knowbench.errors import SourceFormatError
+
+    problems = [Problem("gsm8k", f"test-{i}", "q", "1", "s") for i in range(2)]
+    open_run(tmp_path, {"dataset": "gsm8k"}, problems)
+    record = {"id": "gsm8k/test-0/m/greedy/0", "problem_id": "test-0", "solution": "x", "verdict": "wrong"}
+    second = orjson.dumps({**record, "id": "gsm8k/test-1/m/greedy/0", "problem_id": "test-1"})
+    (tmp_path / SAMPLES_FILE).write_bytes(orjson.dumps(record) + b"\n" + second)
+    assert [r["id"] for r in read_run(tmp_path).samples] == [record["id"]]
+    (tmp_path / SAMPLES_FILE).write_bytes(b"{not json\n" + orjson.dumps(record) + b"\n")
+    with pytest.raises(SourceFormatError, match="line 1: malformed JSON"):
+        read_run(tmp_path)

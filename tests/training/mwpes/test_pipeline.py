@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from knowbench.training.mwpes import ErrorClusterPipeline, Taxonomy, errors_from_gsm8k_example_solutions
-from knowbench.training.mwpes.analyzers import GSM8KRuleAnalyzer, parse_steps, safe_eval
 from knowbench.training.mwpes.embedders import SentenceTransformerEmbedder
+from knowbench.training.mwpes.gsm8k_rule import GSM8KRuleAnalyzer, parse_steps, safe_eval
 from knowbench.training.mwpes.runs import read_assignments, records_from_result, run_summary, write_run
 from knowbench.training.mwpes.update import TaxonomyUpdater
 
@@ -188,13 +188,22 @@ def test_all_3275_errors_cluster_end_to_end(errors: list, cache: Path, tmp_path:
 
 @pytest.mark.slow
 def test_llm_analyzer_and_namer_through_the_shared_backend(errors: list) -> None:
+    """The real SmolLM2 backend: every sample gets the rule checks' fields, validated (quality does not matter)."""
     from knowbench.backends import load_backend
-    from knowbench.training.mwpes.analyzers import LLMAnalyzer
+    from knowbench.training.mwpes.checks import ERROR_TYPES
     from knowbench.training.mwpes.labelling import LLMNamer
+    from knowbench.training.mwpes.llm_analyzer import LLMAnalyzer, numbered_steps
 
     backend = load_backend("transformers:smollm2")
-    analyses = LLMAnalyzer(backend, max_new_tokens=24, batch_size=3).analyze(errors[:3])
+    analyses = LLMAnalyzer(backend, max_new_tokens=96, batch_size=3, retries=1).analyze(errors[:3])
     assert len(analyses) == 3 and all(a.text.strip() for a in analyses)
-    assert {a.details["model"] for a in analyses} == {backend.model_name}
+    for analysis, sample in zip(analyses, errors[:3], strict=True):
+        d = analysis.details
+        assert d["model"] == backend.model_name and d["raw"].strip()
+        assert d["error_type"] == analysis.kind and d["error_type"] in ERROR_TYPES
+        assert d["first_error_step"] == analysis.step
+        assert d["first_error_step"] is None or 1 <= d["first_error_step"] <= numbered_steps(sample.solution)[1]
+        assert isinstance(d["evidence"], str) and 0.0 <= d["confidence"] <= 1.0
+        assert isinstance(d["invalid"], list) and (d["evidence"] or "evidence is missing" in d["invalid"])
     name = LLMNamer(backend, max_new_tokens=12).name_for(["division", "operation"], [a.text for a in analyses])
     assert name.strip() and len(name) <= 80

@@ -19,18 +19,6 @@ from knowbench.training.toolhop.report import summarise, table4
 
 
 @pytest.fixture(scope="module")
-def toolhop_dir(toolhop_folder):
-    return toolhop_folder
-
-
-@pytest.fixture(scope="module")
-def rows(toolhop_dir):
-    from knowbench.loaders.toolhop import load_rows
-
-    return load_rows(toolhop_dir)
-
-
-@pytest.fixture(scope="module")
 def smollm2():
     return load_backend("transformers:smollm2")
 
@@ -48,13 +36,13 @@ def _strip_timing(records):
 
 
 # -- judges on real rows --------------------------------------------------------------------------------------------
-def test_judges_accept_every_gold_answer_and_differ_on_the_sign(rows):
+def test_judges_accept_every_gold_answer_and_differ_on_the_sign(toolhop_rows):
     typed, containment = JUDGES.get("typed"), JUDGES.get("containment")
-    for row in rows:
+    for row in toolhop_rows:
         reply = f"So the result is <answer>{row.answer}</answer>."
         assert typed(reply, row.answer, row.answer_type), row.id
         assert containment(reply, row.answer, row.answer_type), row.id
-    positive = [r for r in rows if r.answer_type == "number" and (parse_number(r.answer) or 0) > 0]
+    positive = [r for r in toolhop_rows if r.answer_type == "number" and (parse_number(r.answer) or 0) > 0]
     assert positive
     for row in positive:  # the "-137" case: the official substring rule passes a negated number
         negated = f"<answer>-{row.answer}</answer>"
@@ -62,25 +50,25 @@ def test_judges_accept_every_gold_answer_and_differ_on_the_sign(rows):
     assert any(r.answer == "137" for r in positive)
 
 
-def test_typed_judge_normalises_by_type(rows):
+def test_typed_judge_normalises_by_type(toolhop_rows):
     typed = JUDGES.get("typed")
-    numbers = [r for r in rows if r.answer_type == "number" and float(r.answer) >= 1000]
+    numbers = [r for r in toolhop_rows if r.answer_type == "number" and float(r.answer) >= 1000]
     assert numbers
     for row in numbers:
         formatted = f"{int(float(row.answer)):,}"
         assert typed(f"<answer>{formatted}</answer>", row.answer, "number")
         assert typed(f"<answer>{row.answer}.0</answer>", row.answer, "number")
         assert not typed(f"<answer>{int(float(row.answer)) + 1}</answer>", row.answer, "number")
-    for row in [r for r in rows if r.answer_type == "date"]:
+    for row in [r for r in toolhop_rows if r.answer_type == "date"]:
         date = datetime.date.fromisoformat(row.answer)
         spelled = f"{date.day} {date.strftime('%B')} {date.year}"
         assert parse_date(spelled) == date and typed(f"<answer>{spelled}</answer>", row.answer, "date")
         assert not typed(f"<answer>{date + datetime.timedelta(days=1)}</answer>", row.answer, "date")
-    for row in [r for r in rows if r.answer_type in ("string", "letter")]:
+    for row in [r for r in toolhop_rows if r.answer_type in ("string", "letter")]:
         shouted = " ".join(row.answer.upper())
         assert typed(f"<answer> {shouted} </answer>", row.answer, row.answer_type)
         assert not typed(f"<answer>{row.answer}x</answer>", row.answer, row.answer_type)
-    assert not typed(rows[0].answer, rows[0].answer, rows[0].answer_type)  # no <answer> tag: not an answer
+    assert not typed(toolhop_rows[0].answer, toolhop_rows[0].answer, toolhop_rows[0].answer_type)  # no <answer> tag: not an answer
     assert extract_answer("<answer>a</answer> then <answer> b </answer>") == "b"
 
 
@@ -91,8 +79,8 @@ def _example_call(sandbox, tool):
 
 
 @pytest.mark.parametrize("feedback", ["detailed", "minimal"])
-def test_tool_calls_run_in_the_sandbox_with_feedback(rows, sandbox, feedback):
-    row = next(r for r in rows if _example_call(sandbox, r.tools[0]) is not None)
+def test_tool_calls_run_in_the_sandbox_with_feedback(toolhop_rows, sandbox, feedback):
+    row = next(r for r in toolhop_rows if _example_call(sandbox, r.tools[0]) is not None)
     tool = row.tools[0]
     arguments = _example_call(sandbox, tool)
     expected = sandbox.call(tool.source, tool.name, arguments)
@@ -124,8 +112,8 @@ def test_tool_calls_run_in_the_sandbox_with_feedback(rows, sandbox, feedback):
     assert (record["n_calls"], record["n_failed_calls"]) == (4, 3)
 
 
-def test_mandatory_reminds_and_does_not_score_answers_without_tools(rows):
-    row = rows[0]
+def test_mandatory_reminds_and_does_not_score_answers_without_tools(toolhop_rows):
+    row = toolhop_rows[0]
     episode = Episode(row, EvalSettings("mandatory", max_turns=2))
     episode.advance(Completion(text=f"<answer>{row.answer}</answer>", finish_reason="stop"), None)
     assert not episode.done and episode.messages[-1] == {"role": "user", "content": MANDATORY_REMINDER}
@@ -134,17 +122,17 @@ def test_mandatory_reminds_and_does_not_score_answers_without_tools(rows):
     assert record["status"] == "max_turns" and record["judged"]["typed"] and not record["correct"]["typed"]
 
 
-def test_settings_and_run_config_are_checked(rows, smollm2, tmp_path):
+def test_settings_and_run_config_are_checked(toolhop_rows, smollm2, tmp_path):
     with pytest.raises(ConfigError, match="scenario"):
         EvalSettings("sometimes")
-    prepare_run_dir(tmp_path, run_config(rows[:2], smollm2, EvalSettings("free"), "data"))
+    prepare_run_dir(tmp_path, run_config(toolhop_rows[:2], smollm2, EvalSettings("free"), "data"))
     prepare_run_dir(
-        tmp_path, run_config(rows[:2], smollm2, EvalSettings("free", judge="containment"), "data")
+        tmp_path, run_config(toolhop_rows[:2], smollm2, EvalSettings("free", judge="containment"), "data")
     )
     with pytest.raises(RunStateError, match="scenario"):
-        prepare_run_dir(tmp_path, run_config(rows[:2], smollm2, EvalSettings("mandatory"), "data"))
+        prepare_run_dir(tmp_path, run_config(toolhop_rows[:2], smollm2, EvalSettings("mandatory"), "data"))
     with pytest.raises(RunStateError, match="data_fingerprint"):
-        prepare_run_dir(tmp_path, run_config(rows[2:4], smollm2, EvalSettings("free"), "data"))
+        prepare_run_dir(tmp_path, run_config(toolhop_rows[2:4], smollm2, EvalSettings("free"), "data"))
 
 
 # -- real SmolLM2 end to end ----------------------------------------------------------------------------------------
@@ -161,9 +149,9 @@ def _check_honest_counts(records, report):
     assert report["correct"] == sum(r["correct"][report["judge"]] for r in records)
 
 
-def test_fast_end_to_end_with_smollm2(toolhop_dir, smollm2, tmp_path):
+def test_fast_end_to_end_with_smollm2(toolhop_folder, smollm2, tmp_path):
     settings = EvalSettings("direct", max_new_tokens=6)
-    report = run_eval(str(toolhop_dir), smollm2, settings, tmp_path / "run", limit=2, progress=False)
+    report = run_eval(str(toolhop_folder), smollm2, settings, tmp_path / "run", limit=2, progress=False)
     records = list(read_jsonl(tmp_path / "run" / "traces.jsonl"))
     assert len(records) == 2 and all(r["n_turns"] == 1 and r["n_calls"] == 0 for r in records)
     assert all(r["turns"][0]["completion_tokens"] <= 6 for r in records)
@@ -175,10 +163,10 @@ def test_fast_end_to_end_with_smollm2(toolhop_dir, smollm2, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("scenario", ["direct", "mandatory", "free"])
-def test_end_to_end_all_scenarios_with_smollm2(toolhop_dir, smollm2, tmp_path, scenario):
+def test_end_to_end_all_scenarios_with_smollm2(toolhop_folder, smollm2, tmp_path, scenario):
     settings = EvalSettings(scenario, max_new_tokens=48, max_turns=3)
     report = run_eval(
-        str(toolhop_dir), smollm2, settings, tmp_path / scenario, limit=3, workers=1, progress=False
+        str(toolhop_folder), smollm2, settings, tmp_path / scenario, limit=3, workers=1, progress=False
     )
     records = list(read_jsonl(tmp_path / scenario / "traces.jsonl"))
     assert [r["id"] for r in records] == sorted(r["id"] for r in records) or len(records) == 3
@@ -192,9 +180,9 @@ def test_end_to_end_all_scenarios_with_smollm2(toolhop_dir, smollm2, tmp_path, s
 
 
 @pytest.mark.slow
-def test_resume_after_interruption_gives_the_same_traces(rows, smollm2, tmp_path):
+def test_resume_after_interruption_gives_the_same_traces(toolhop_rows, smollm2, tmp_path):
     settings = EvalSettings("direct", max_new_tokens=8, batch_size=1)
-    subset = rows[:3]
+    subset = toolhop_rows[:3]
     full = evaluate(subset, smollm2, settings, tmp_path / "full", progress=False)
 
     def interrupt(record):

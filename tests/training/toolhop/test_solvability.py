@@ -14,13 +14,6 @@ from knowbench.training.toolhop.solvability import answer_kind, answer_reached, 
 
 
 @pytest.fixture(scope="module")
-def rows(toolhop_folder):
-    from knowbench.loaders.toolhop import load_rows
-
-    return load_rows(toolhop_folder)
-
-
-@pytest.fixture(scope="module")
 def sandbox():
     with ToolSandbox(workers=2, limits=SandboxLimits(cpu_seconds=1, wall_seconds=3)) as box:
         yield box
@@ -64,23 +57,23 @@ def test_a_row_is_solvable_only_when_every_hop_and_the_final_answer_come_out(san
     assert report.summary["tools_missing_example_calls"] == 1
 
 
-def test_a_hostile_tool_is_a_finding_and_the_check_goes_on(rows, sandbox, tmp_path):
+def test_a_hostile_tool_is_a_finding_and_the_check_goes_on(toolhop_rows, sandbox, tmp_path):
     target = tmp_path / f"pwned-{uuid.uuid4().hex}"
-    row = rows[0]
+    row = toolhop_rows[0]
     name = row.tools[0].name
     source = f"def {name}(**kwargs):\n    open({str(target)!r}, 'w').write('x')\n    return 'ok'\n\nprint({name}(a=1))\n"
     evil = dataclasses.replace(row.tools[0], source=source)
     hostile = dataclasses.replace(row, tools=(evil, *row.tools[1:]))
-    report = check_rows([hostile, *rows[1:4]], sandbox)
+    report = check_rows([hostile, *toolhop_rows[1:4]], sandbox)
     first = report.rows[0].to_dict()
     assert not target.exists()
     assert first["crashing_tools"] == [evil.name] and not first["solvable"]
     assert {c["error_kind"] for c in first["tools"][0]["calls"]} == {"violation"}
-    assert len(report.rows) == 4 and report.summary["calls"] == count_calls([hostile, *rows[1:4]])
+    assert len(report.rows) == 4 and report.summary["calls"] == count_calls([hostile, *toolhop_rows[1:4]])
 
 
-def test_report_on_real_rows_is_consistent(rows, sandbox):
-    subset = rows[:10]
+def test_report_on_real_rows_is_consistent(toolhop_rows, sandbox):
+    subset = toolhop_rows[:10]
     report = check_rows(subset, sandbox)
     summary = report.summary
     document = json.loads(json.dumps(report.to_dict()))

@@ -28,8 +28,7 @@ def test_spread_layers():
 
 
 @pytest.fixture(scope="module")
-def examples(toolhop_folder, tiny_model_dir):
-    from knowbench.loaders.toolhop import load_rows
+def examples(toolhop_rows, tiny_model_dir):
     from knowbench.sandbox import ToolSandbox
     from knowbench.training.toolhop.prompts import SYSTEM_PROMPTS
 
@@ -37,7 +36,7 @@ def examples(toolhop_folder, tiny_model_dir):
     render = tool_sft_data.template_renderer(tokenizer, "compact")
     built = []
     with ToolSandbox(workers=1) as sandbox:
-        for row in load_rows(toolhop_folder)[:6]:
+        for row in toolhop_rows[:6]:
             calls = tool_sft_data.gold_calls(row, sandbox, 300)
             example = tool_sft_data.build_example(row, calls, render, tokenizer.eos_token,
                                                   SYSTEM_PROMPTS["mandatory"])
@@ -125,12 +124,11 @@ def test_tool_sft_small_run(toolhop_folder, tiny_model_dir, tmp_path):
     assert len((tmp_path / "run/harness-plain/traces.jsonl").read_text().splitlines()) == 1
 
 
-def test_sft_renderer_renders_like_the_backend(toolhop_folder, tiny_model_dir):
+def test_sft_renderer_renders_like_the_backend(toolhop_rows, tiny_model_dir):
     from knowbench.backends.transformers_backend import chat_prompt
-    from knowbench.loaders.toolhop import load_rows
 
     tokenizer = transformers.AutoTokenizer.from_pretrained(tiny_model_dir)
-    row = load_rows(toolhop_folder)[0]
+    row = toolhop_rows[0]
     tools = row.openai_tools()
     call = {"id": "c1", "type": "function",
             "function": {"name": tools[0]["function"]["name"], "arguments": json.dumps({"x": 1})}}

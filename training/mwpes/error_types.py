@@ -1,0 +1,138 @@
+"""The error type of a failing step: align it with the closest reference equation and compare the two.
+
+Same quantities with one operator changed (``operator_error``) or another formula (``confusing_formula_error``); one
+quantity replaced by another: a question number copied wrong (``referencing_context_value_error``), an earlier
+result copied wrong (``referencing_previous_step_value_error``), a result the solution never computed
+(``missing_step``), a unit constant (``unit_conversion_error``), a count the solver had to make
+(``counting_error``); a quantity left out (``missing_step``) or a new one added (``adding_irrelevant_information``).
+Types follow Li et al. 2024, "Evaluating Mathematical Reasoning of Large Language Models: A Focus on Error
+Identification and Correction" (EIC).
+
+Example:
+    >>> from knowbench.training.mwpes.check_context import make_context
+    >>> from knowbench.training.mwpes.steps import split_steps
+    >>> ctx = make_context("Skirts cost $6; she sells 4.", "6 x 4 = 24\\n#### 24", "24", {})
+    >>> step = split_steps("6 + 4 = 10\\n#### 10")[0]
+    >>> classify(step, step.equations[0], align(step, step.equations[0], ctx), ctx, [])
+    ('operator_error', "'+' where the reference has '*'")
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+from knowbench.training.mwpes.check_context import (
+    UNIT_CONSTANTS,
+    Context,
+    in_pool,
+    known_numbers,
+)
+from knowbench.training.mwpes.steps import Equation, Step
+
+_UNIT = (r"(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|inch(?:es)?|feet|foot|yards?|miles?|ounces?|"
+         r"pounds?|cents?|dozens?|grams?|kilograms?|meters?|centimeters?|liters?|quarts?|gallons?|cups?|pints?)")
+_CONVERSION = re.compile(rf"\b{_UNIT}\s+(?:in|per|to|make|=|equals?)\s+(?:an?|one|each|every|1)?\s*{_UNIT}\b|"
+                         rf"\b{_UNIT}\s*/\s*{_UNIT}\b", re.I)
+
+
+def text_words(text: str) -> list[str]:
+    """The words of three letters or more, lower-cased."""
+    return re.findall(r"[a-z]{3,}", text.lower())
+
+
+def align(step: Step, equation: Equation | None, ctx: Context) -> tuple[Step, Equation | None] | None:
+    """The reference step (and equation) closest to ``step``: shared operands, words and position."""
+    best, score = None, -1.0
+    operands = Counter(round(v, 6) for v in (equation.operands if equation else step.numbers))
+    for ref in ctx.reference:
+        if ref.kind == "answer":
+            continue
+        words = difflib.SequenceMatcher(None, text_words(step.text), text_words(ref.text)).ratio()
+        position = 0.3 if ref.number == step.number else 0.0
+        for ref_eq in ref.equations or (None,):
+            shared = sum((operands & Counter(round(v, 6) for v in (ref_eq.operands if ref_eq else ref.numbers)))
+                         .values())
+            total = shared / max(1, len(operands)) + words + position
+            if total > score:
+                best, score = (ref, ref_eq), total
+    return best
+
+
+_FORMULA = re.compile(r"\b(area|perimeter|volume|average|mean|speed|rate|interest|circumference|profit|discount|"
+                      r"percent(?:age)?|ratio|total cost)\b")
+
+
+def _subsequence(short: str, long: str) -> bool:
+    """Whether the operators ``short`` appear in order inside ``long`` (``"*"`` in ``"*+"``)."""
+    it = iter(long)
+    return len(short) < len(long) and all(c in it for c in short)
+
+
+def _replacement(mine_v: float, ref_v: float, reference: Step, ctx: Context, produced: Sequence[float],
+                 earlier: Sequence[float]) -> tuple[str, str]:
+    """The type of one quantity replaced by another, from where the reference's quantity comes from."""
+    pair = f"{mine_v:g} where the reference has {ref_v:g}"
+    if in_pool(ref_v, earlier):
+        if not in_pool(ref_v, produced):
+            return "missing_step", f"{pair}, a result the solution never computed"
+        return "referencing_previous_step_value_error", f"earlier result copied wrong: {pair}"
+    if in_pool(ref_v, UNIT_CONSTANTS) and not in_pool(ref_v, ctx.question):
+        return "unit_conversion_error", f"conversion constant {pair}"
+    stated_before = [v for ref in ctx.reference if ref.number < reference.number for v in ref.numbers]
+    if in_pool(ref_v, stated_before) and not in_pool(ref_v, ctx.given):
+        return "referencing_previous_step_value_error", f"value of an earlier step copied wrong: {pair}"
+    small = all(float(v).is_integer() and 0 < v <= 100 for v in (mine_v, ref_v))
+    if small and abs(mine_v - ref_v) == 1 and not in_pool(ref_v, ctx.question):
+        return "counting_error", f"off by one: {pair}"
+    if in_pool(ref_v, ctx.given):
+        return "referencing_context_value_error", f"question value copied wrong: {pair}"
+    if small:
+        return "counting_error", f"count {pair}"
+    return "referencing_previous_step_value_error", pair
+
+
+def classify(step: Step, equation: Equation | None, reference: tuple[Step, Equation | None] | None, ctx: Context,
+             produced: Sequence[float]) -> tuple[str, str]:
+    """The error type of a failing step from how it differs from its aligned reference equation, and why."""
+    if reference is None or reference[1] is None or equation is None:
+        new = [v for v in step.numbers if not in_pool(v, known_numbers(ctx, produced))]
+        if new and _CONVERSION.search(step.text):
+            return "unit_conversion_error", f"conversion stated as {new[0]:g}"
+        if new and reference is not None and equation is None:  # a stated number where the reference states another
+            theirs = [v for v in reference[0].numbers if not in_pool(v, step.numbers)]
+            if len(theirs) == 1:
+                earlier = [v for number, v in ctx.reference_results if number < reference[0].number]
+                return _replacement(new[0], theirs[0], reference[0], ctx, produced, earlier)
+        if new:
+            return "adding_irrelevant_information", f"{new[0]:g} is not part of the problem"
+        return "confusing_formula_error" if equation is not None else "other", ""
+    ref_eq = reference[1]
+    mine, theirs = Counter(round(v, 6) for v in equation.operands), Counter(round(v, 6) for v in ref_eq.operands)
+    extra, missing = list((mine - theirs).elements()), list((theirs - mine).elements())
+    earlier = [v for number, v in ctx.reference_results if number < reference[0].number]
+    known = known_numbers(ctx, produced)
+    if extra and not missing and (set(mine) != set(theirs) or _subsequence(ref_eq.operators, equation.operators)):
+        return "adding_irrelevant_information", f"it adds {extra[0]:g} to what the reference combines"
+    if extra and len(extra) > len(missing) and any(not in_pool(v, known) for v in extra):
+        return "adding_irrelevant_information", f"it adds {extra[0]:g}, which the problem does not give"
+    if missing and not extra:
+        return "missing_step", f"it leaves out {missing[0]:g}, which the reference combines here"
+    if not extra and not missing:
+        ops, ref_ops = equation.operators, ref_eq.operators
+        if len(ops) == len(ref_ops) and sum(a != b for a, b in zip(ops, ref_ops, strict=True)) == 1:
+            a, b = next((a, b) for a, b in zip(ops, ref_ops, strict=True) if a != b)
+            named = _FORMULA.findall(step.text.lower()), _FORMULA.findall(reference[0].text.lower())
+            if (any(named) and set(named[0]) != set(named[1])) or len(set(named[0])) > 1:
+                return "confusing_formula_error", f"'{a}' where the reference's formula has '{b}'"
+            return "operator_error", f"'{a}' where the reference has '{b}'"
+        return "confusing_formula_error", "the same quantities combined by another formula"
+    if len(extra) == 1 and len(missing) == 1 and equation.operators == ref_eq.operators:
+        return _replacement(extra[0], missing[0], reference[0], ctx, produced, earlier)
+    if set(mine) == set(theirs) or equation.operators != ref_eq.operators:
+        return "confusing_formula_error", f"{equation.expression} where the reference computes {ref_eq.expression}"
+    if any(in_pool(v, earlier) and not in_pool(v, produced) for v in missing):
+        return "missing_step", "it uses a result the solution never computed"
+    return "other", f"{equation.expression} where the reference computes {ref_eq.expression}"
