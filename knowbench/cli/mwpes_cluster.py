@@ -46,10 +46,14 @@ def cluster_mwpes(
     seed: Annotated[int, typer.Option("--seed")] = 0,
     plots: Annotated[bool, typer.Option("--plots/--no-plots")] = True,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a clustering run with other settings.")] = False,
+    backend: Annotated[str, typer.Option("--backend", help="Model backend of --analyzer llm: transformers:smollm2 | "
+                                         "openai:URL#MODEL")] = "transformers:smollm2",
 ) -> None:
     """Cluster the errors of an MWPES folder into a taxonomy of error categories.
 
     Example: knowbench cluster mwpes --data out/mwpes --out runs/gsm8k-taxonomy
+    (``--analyzer llm --backend transformers:smollm2``: a model names the first wrong step and the type instead of
+    the rules)
     """
     from knowbench.training.mwpes.pipeline import ErrorClusterPipeline
     from knowbench.training.mwpes.plots import map_coordinates
@@ -65,12 +69,16 @@ def cluster_mwpes(
     settings = {"data": str(data), "config": config, "analyzer": analyzer, "embedder": embedder, "reducer": reducer,
                 "dims": dims, "clusterer": clusterer, "labeller": labeller, "threshold": threshold,
                 "min_cluster_size": min_cluster_size, "limit": limit, "map": map_method, "seed": seed}
+    if analyzer == "llm":
+        settings["backend"] = backend
     if not overwrite:  # before anything is loaded: a wrong --out fails at once and stays untouched
         check_cluster_run(out, settings)
     samples = load_error_samples(data, config, limit=limit)
+    options = _options(min_cluster_size, cache, seed, dims, reducer)
+    if analyzer == "llm":
+        options["analyzer"] = {"backend": backend}
     pipeline = ErrorClusterPipeline(analyzer, embedder, reducer, clusterer, labeller, reassign_threshold=threshold,
-                                    component_options=_options(min_cluster_size, cache, seed, dims, reducer),
-                                    show_progress=True)
+                                    component_options=options, show_progress=True)
     open_cluster_run(out, settings, overwrite=overwrite)
     result = pipeline.fit(samples)
     coords = map_coordinates(result.embeddings, map_method, seed) if plots else None

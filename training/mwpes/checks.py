@@ -7,18 +7,17 @@ Checks, in the order a step is examined (every rule follows from what the error 
 2. **operands**: every number the step computes with must come from the question, the reference, an earlier step or a
    unit constant; a new number is an added fact (``adding_irrelevant_information``) or a wrong copy.
 3. **values**: a value the step produces must lie on the reference's path (a reference value or a question number),
-   unless a later step uses it to get back onto that path (a valid detour).
+   unless a later step uses it and its *true* arithmetic gets back onto that path (a valid other route; a later
+   step that only *states* a path value by wrong arithmetic does not make it valid).
 4. **answer**: the final answer must equal the gold one (a right value computed but another reported:
-   ``answer_extraction``; no final answer: ``truncated``).
+   ``answer_extraction``; no final answer: ``truncated``). When every step checks out but the answer is wrong, the
+   error is where the wrong answer comes from: the step after the one that reached a value the reference goes on
+   from (a stop too early, ``missing_step``), else the step that first computes the reported answer.
 
-The failing step is typed by aligning it with the closest reference equation (shared operands, position, words) and
-comparing the two: same quantities with one operator changed (``operator_error``) or another formula
-(``confusing_formula_error``); one quantity replaced by another: a question number copied wrong
-(``referencing_context_value_error``), an earlier result copied wrong (``referencing_previous_step_value_error``), a
-result the solution never computed (``missing_step``), a unit constant (``unit_conversion_error``), a count the solver
-had to make (``counting_error``); a quantity left out (``missing_step``) or a new one added
-(``adding_irrelevant_information``). Types follow Li et al. 2024, "Evaluating Mathematical Reasoning of Large Language
-Models: A Focus on Error Identification and Correction" (EIC).
+The failing step is typed by :mod:`knowbench.training.mwpes.error_types` (aligned with the closest reference
+equation and compared with it); a failure where the reference combines the result of a reference step the solution
+went past without ever computing it is a ``missing_step``. Types follow Li et al. 2024, "Evaluating Mathematical
+Reasoning of Large Language Models: A Focus on Error Identification and Correction" (EIC).
 
 Example:
     >>> d = diagnose("Each skirt costs $6. She sells 4.", "He earns $6 x 4 = $23.\\n#### 23",
@@ -30,6 +29,7 @@ Example:
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,7 +47,7 @@ from knowbench.training.mwpes.check_context import (
     question_numbers,
     unknowns_of,
 )
-from knowbench.training.mwpes.error_types import align, classify
+from knowbench.training.mwpes.error_types import align, classify, other_formula
 from knowbench.training.mwpes.steps import Equation, Step, numbers_in, split_steps, to_number
 
 __all__ = ["ERROR_TYPES", "Diagnosis", "StepCheck", "classify", "close", "diagnose", "holds", "in_pool",
@@ -117,7 +117,7 @@ def diagnose(question: str, solution: str, reference: str, gold: str, run_code: 
             if found is not None:
                 checks.append(StepCheck(step.number, found[0], False, found[2]))
                 skipped = _skipped_reference_step(steps[:position + 1], ctx)
-                if skipped is not None:
+                if skipped is not None and _needs(step, found[1], skipped[1], ctx):
                     return _missing(step, skipped[1], found, checks)
                 return _finish(found, step, ctx, checks, produced)
         checks.append(StepCheck(step.number, "all", True))
@@ -190,6 +190,10 @@ def _check_values(step: Step, ctx: Context, produced: list[float], detours: set[
         if not in_pool(value, on_path):
             return ("value", equation, f"step {step.number} computes {equation.expression} = {value:g}, a value "
                     "the reference never reaches")
+        results = [v for _, v in ctx.reference_results] + list(ctx.gold)
+        if not in_pool(value, results):
+            return ("value", equation, f"step {step.number} computes {equation.expression} = {value:g}, a number "
+                    "the reference takes as given and never computes")
         if ctx.has_reference and not _derived_alike(equation, ctx):
             return ("value", equation, f"step {step.number} computes {equation.expression} = {value:g}, a value "
                     "the reference reaches from other quantities")
@@ -285,7 +289,7 @@ def _skipped_reference_step(steps: Sequence[Step], ctx: Context) -> tuple[Step, 
     failing step itself is the first to go past the gap."""
     if not ctx.has_reference or len(steps) < 2:
         return None
-    stated = [v for s in steps for v in (*s.results, *s.numbers)]
+    stated = [v for s in steps[:-1] for v in (*s.results, *s.numbers)]  # before the failing step
     needed = []
     for ref in ctx.reference:
         if not any(re.search(r"[-+*/]", e.expression.lstrip("-")) for e in ref.equations):
@@ -303,6 +307,14 @@ def _skipped_reference_step(steps: Sequence[Step], ctx: Context) -> tuple[Step, 
                             for v in step.results):
                 return step, next(r for r in ctx.reference if r.number == needed[0])
     return None
+
+
+def _needs(step: Step, equation: Equation | None, skipped: Step, ctx: Context) -> bool:
+    """Whether the reference equation aligned with the failing ``step`` combines a result of ``skipped``: the gap
+    is where the failure comes from (not an unrelated slip after a valid shortcut)."""
+    aligned = align(step, equation, ctx)
+    return aligned is not None and aligned[1] is not None and \
+        any(in_pool(v, aligned[1].operands) for v in skipped.results)
 
 
 def _missing(step: Step, ref: Step, found: tuple[str, Any, str], checks: list[StepCheck]) -> Diagnosis:
@@ -335,12 +347,25 @@ def _answer_origin(steps: Sequence[Step], ctx: Context, answer: float | None) ->
     return first, False, f"the wrong answer {answer:g} first comes from step {first.number}"
 
 
+def _new_fact(step: Step, ctx: Context, produced: Sequence[float]) -> float | None:
+    """A number the problem does not give that the step states in its words as well as computing with it ("adding 4
+    more cats, 20 + 4 = 24"): a fact brought in, not a number copied wrong into an equation; ``None`` when none."""
+    known = [*known_numbers(ctx, produced), *UNIT_CONSTANTS]
+    in_equations = Counter(round(v, 6) for e in step.equations
+                           for v in (*e.operands, *((e.stated,) if e.stated is not None else ())))
+    mentioned = Counter(round(v, 6) for v in step.numbers)
+    for value, count in mentioned.items():
+        if count > in_equations.get(value, 0) and in_equations.get(value, 0) and not in_pool(value, known):
+            return value
+    return None
+
+
 def _finish(found: tuple[str, Any, str], step: Step, ctx: Context, checks: list[StepCheck],
             produced: list[float]) -> Diagnosis:
     check, equation, evidence = found
     if check == "arithmetic":
-        kind = "calculation_error"
         reference = align(step, equation, ctx)
+        kind = "confusing_formula_error" if other_formula(step, equation, reference) else "calculation_error"
     elif check == "answer":
         gold_value = ctx.gold[0] if ctx.gold else None
         kind = ("answer_extraction" if in_pool(gold_value, produced) else "other" if ctx.has_reference
@@ -350,7 +375,14 @@ def _finish(found: tuple[str, Any, str], step: Step, ctx: Context, checks: list[
         kind, reference = ("adding_irrelevant_information" if check == "operand" else "no_reference"), None
     else:
         reference = align(step, equation, ctx)
-        kind, why = classify(step, equation, reference, ctx, produced)
+        # a new number stated as a fact, in a step that is not the reference's formula with one number replaced
+        replaced = reference is not None and reference[1] is not None and equation is not None and \
+            reference[1].operators == equation.operators
+        fact = _new_fact(step, ctx, produced) if check == "operand" and not replaced else None
+        if fact is not None:
+            kind, why = "adding_irrelevant_information", f"it states {fact:g} as a fact the problem does not give"
+        else:
+            kind, why = classify(step, equation, reference, ctx, produced)
         evidence = f"{evidence}; {why}" if why else evidence
     ref_text = reference[0].text if reference else ""
     if reference is not None and reference[1] is not None:

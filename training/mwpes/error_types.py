@@ -25,6 +25,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from knowbench.training.mwpes.check_context import (
+    FREE_VALUES,
     UNIT_CONSTANTS,
     Context,
     in_pool,
@@ -71,20 +72,57 @@ def _subsequence(short: str, long: str) -> bool:
     return len(short) < len(long) and all(c in it for c in short)
 
 
+_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december")
+_SPAN = re.compile(r"\b([a-z]+)\s+(?:to|through|thru|until|-)\s+([a-z]+)\b")
+
+
+def enumerated_counts(text: str) -> set[int]:
+    """How many days or months a text names, which a solver has to count: the distinct names it lists, each span
+    ``Monday to Friday`` (cyclic), a weekend (2) and the weekdays (5).
+
+    Example:
+        >>> sorted(enumerated_counts("on Tuesday and Thursday; from Monday to Friday; every weekend"))
+        [2, 5]
+    """
+    lower = text.lower()
+    counts = set()
+    for names in (_DAYS, _MONTHS):
+        rest = lower
+        for match in _SPAN.finditer(lower):
+            a, b = match.group(1).rstrip("s"), match.group(2).rstrip("s")
+            if a in names and b in names:
+                counts.add((names.index(b) - names.index(a)) % len(names) + 1)
+                rest = rest.replace(match.group(0), " ")
+        named = {n for n in names if re.search(rf"\b{n}s?\b", rest)}
+        if named:
+            counts.add(len(named))
+    if re.search(r"\bweekends?\b", lower):
+        counts.add(2)
+    if re.search(r"\bweekdays\b|\bwork(?:ing)? ?days? of the week\b", lower):
+        counts.add(5)
+    return counts
+
+
 def _replacement(mine_v: float, ref_v: float, reference: Step, ctx: Context, produced: Sequence[float],
-                 earlier: Sequence[float]) -> tuple[str, str]:
+                 earlier: Sequence[float], step_text: str = "") -> tuple[str, str]:
     """The type of one quantity replaced by another, from where the reference's quantity comes from."""
     pair = f"{mine_v:g} where the reference has {ref_v:g}"
+    if in_pool(ref_v, UNIT_CONSTANTS) and _CONVERSION.search(step_text):  # the step states the conversion itself
+        return "unit_conversion_error", f"conversion constant {pair}"
     if in_pool(ref_v, earlier):
         if not in_pool(ref_v, produced):
             return "missing_step", f"{pair}, a result the solution never computed"
         return "referencing_previous_step_value_error", f"earlier result copied wrong: {pair}"
     if in_pool(ref_v, UNIT_CONSTANTS) and not in_pool(ref_v, ctx.question):
         return "unit_conversion_error", f"conversion constant {pair}"
+    small = all(float(v).is_integer() and 0 < v <= 100 for v in (mine_v, ref_v))
+    if small and ref_v in enumerated_counts(f"{reference.text} {step_text}"):
+        return "counting_error", f"count of the named items {pair}"
     stated_before = [v for ref in ctx.reference if ref.number < reference.number for v in ref.numbers]
     if in_pool(ref_v, stated_before) and not in_pool(ref_v, ctx.given):
         return "referencing_previous_step_value_error", f"value of an earlier step copied wrong: {pair}"
-    small = all(float(v).is_integer() and 0 < v <= 100 for v in (mine_v, ref_v))
     if small and abs(mine_v - ref_v) == 1 and not in_pool(ref_v, ctx.question):
         return "counting_error", f"off by one: {pair}"
     if in_pool(ref_v, ctx.given):
@@ -92,6 +130,61 @@ def _replacement(mine_v: float, ref_v: float, reference: Step, ctx: Context, pro
     if small:
         return "counting_error", f"count {pair}"
     return "referencing_previous_step_value_error", pair
+
+
+#: formulas of a shape or a set of numbers, which a solver may take one for another
+_SHAPE_FORMULA = re.compile(r"\b(area|perimeter|volume|surface|circumference|average|mean)\b")
+
+
+def other_formula(step: Step, equation: Equation | None, reference: tuple[Step, Equation | None] | None) -> bool:
+    """Whether a step that names a formula (area, perimeter, volume, average, ...) combines the reference
+    equation's quantities (not counting factors such as 2) by other operators: one formula taken for another.
+
+    Example:
+        >>> from knowbench.training.mwpes.steps import split_steps
+        >>> mine, ref = split_steps("The area is 100 + 50 = 150.")[0], split_steps("The area is 100 * 50 = 5000.")[0]
+        >>> other_formula(mine, mine.equations[0], (ref, ref.equations[0]))
+        True
+    """
+    if equation is None or reference is None or reference[1] is None:
+        return False
+    ref_eq = reference[1]
+    if not (_SHAPE_FORMULA.search(step.text.lower()) or _SHAPE_FORMULA.search(reference[0].text.lower())):
+        return False
+    mine = {round(v, 6) for v in equation.operands if not in_pool(v, FREE_VALUES)}
+    theirs = {round(v, 6) for v in ref_eq.operands if not in_pool(v, FREE_VALUES)}
+    return bool(mine) and mine == theirs and sorted(equation.operators) != sorted(ref_eq.operators)
+
+
+def skipped_into(equation: Equation, ctx: Context, produced: Sequence[float]) -> tuple[Equation, Equation] | None:
+    """``(reference equation, skipped reference equation)`` when ``equation`` is a reference equation with one of its
+    quantities, a result the solution never computed, replaced by a quantity that result is computed from: the step
+    goes on without the computation in between (``60000 - 5000`` where the reference first takes
+    ``0.75 * 60000 = 45000`` and then ``45000 - 5000``).
+
+    Example:
+        >>> from knowbench.training.mwpes.check_context import make_context
+        >>> from knowbench.training.mwpes.steps import split_steps
+        >>> ctx = make_context("60,000 seats, 75% sold; 5,000 stayed home.", "0.75*60000 = 45000\\n"
+        ...                    "45000 - 5000 = 40000\\n#### 40000", "40000", {})
+        >>> step = split_steps("60000 - 5000 = 55000")[0]
+        >>> [e.expression for e in skipped_into(step.equations[0], ctx, [])]
+        ['45000-5000', '0.75*60000']
+    """
+    mine = Counter(round(v, 6) for v in equation.operands)
+    producers = {round(e.stated, 6): e for ref in ctx.reference for e in ref.equations if e.stated is not None}
+    for ref in ctx.reference:
+        for ref_eq in ref.equations:
+            if ref_eq.operators != equation.operators:
+                continue
+            theirs = Counter(round(v, 6) for v in ref_eq.operands)
+            extra, missing = list((mine - theirs).elements()), list((theirs - mine).elements())
+            if len(extra) != 1 or len(missing) != 1 or in_pool(missing[0], produced):
+                continue
+            inner = producers.get(missing[0])
+            if inner is not None and inner is not ref_eq and in_pool(extra[0], inner.operands):
+                return ref_eq, inner
+    return None
 
 
 def classify(step: Step, equation: Equation | None, reference: tuple[Step, Equation | None] | None, ctx: Context,
@@ -105,11 +198,19 @@ def classify(step: Step, equation: Equation | None, reference: tuple[Step, Equat
             theirs = [v for v in reference[0].numbers if not in_pool(v, step.numbers)]
             if len(theirs) == 1:
                 earlier = [v for number, v in ctx.reference_results if number < reference[0].number]
-                return _replacement(new[0], theirs[0], reference[0], ctx, produced, earlier)
+                return _replacement(new[0], theirs[0], reference[0], ctx, produced, earlier, step.text)
         if new:
             return "adding_irrelevant_information", f"{new[0]:g} is not part of the problem"
         return "confusing_formula_error" if equation is not None else "other", ""
     ref_eq = reference[1]
+    if other_formula(step, equation, reference):
+        return "confusing_formula_error", (f"{equation.expression} where the reference's formula is "
+                                           f"{ref_eq.expression}")
+    skipped = skipped_into(equation, ctx, produced)
+    if skipped is not None:
+        later_eq, inner = skipped
+        return "missing_step", (f"{equation.expression} is the reference's {later_eq.expression} without first "
+                                f"computing {inner.expression} = {inner.stated:g}")
     mine, theirs = Counter(round(v, 6) for v in equation.operands), Counter(round(v, 6) for v in ref_eq.operands)
     extra, missing = list((mine - theirs).elements()), list((theirs - mine).elements())
     earlier = [v for number, v in ctx.reference_results if number < reference[0].number]
@@ -130,7 +231,7 @@ def classify(step: Step, equation: Equation | None, reference: tuple[Step, Equat
             return "operator_error", f"'{a}' where the reference has '{b}'"
         return "confusing_formula_error", "the same quantities combined by another formula"
     if len(extra) == 1 and len(missing) == 1 and equation.operators == ref_eq.operators:
-        return _replacement(extra[0], missing[0], reference[0], ctx, produced, earlier)
+        return _replacement(extra[0], missing[0], reference[0], ctx, produced, earlier, step.text)
     if set(mine) == set(theirs) or equation.operators != ref_eq.operators:
         return "confusing_formula_error", f"{equation.expression} where the reference computes {ref_eq.expression}"
     if any(in_pool(v, earlier) and not in_pool(v, produced) for v in missing):

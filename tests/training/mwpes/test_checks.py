@@ -122,3 +122,86 @@ def test_evidence_is_readable_json() -> None:
     record = diagnosis.to_dict()
     assert json.loads(json.dumps(record)) == record
     assert record["step_text"] == "She has 16 - 7 = 8 eggs left." and 0 < record["confidence"] <= 1
+
+
+def test_another_route_is_judged_by_its_true_arithmetic() -> None:
+    """A value off the reference's path is a valid other route when a later step's right arithmetic takes it back
+    onto the path (100% - 5% = 95%, then 140 * 0.95 = 133); the first error is the later step that miscomputes."""
+    question = "A bag has a 5% discount. If it is marked $140, how much will you pay after the discount?"
+    reference = "The discount is $140 x 5/100 = $7.\nYou pay $140 - $7 = $133.\n#### 133"
+    solution = "You pay 100% - 5% = 95% of the price.\nThat is $140 * 0.95 = $134.\n#### 134"
+    diagnosis = diagnose(question, solution, reference, "133")
+    assert (diagnosis.first_error_step, diagnosis.error_type) == (2, "calculation_error"), diagnosis.evidence
+    # the same route whose later step states a value on the path by wrong arithmetic does not count as valid
+    wrong = "You pay 100% - 5% = 96% of the price.\nThat is $140 * 0.96 = $133.\n#### 133"
+    assert diagnose(question, wrong, reference, "133").first_error_step == 1
+
+
+def test_an_answer_the_reference_goes_on_from_is_a_stop_too_early() -> None:
+    """Every step checks out, but the solution concludes with a value the reference computes on its way: the error
+    is the step that concludes there, typed as a missing step."""
+    solution = ("She eats 3 + 4 = 7 eggs every day.\nShe has 16 - 7 = 9 eggs left.\nSo she makes 9 dollars.\n#### 9")
+    diagnosis = _check(solution)
+    assert (diagnosis.first_error_step, diagnosis.error_type) == (3, "missing_step"), diagnosis.evidence
+
+
+def test_a_wrong_answer_comes_from_the_step_that_first_computes_it() -> None:
+    """Every step checks out (no step computes; each states numbers of the question), but the answer is wrong: the
+    step that first states the reported answer is named."""
+    question = "Regina wrote 9 novels last year. That is 3 quarters of the novels she wrote this year. How many now?"
+    reference = "This year she wrote 9 / 3 * 4 = 12 novels.\n#### 12"
+    solution = "She wrote 9 novels.\nNine novels are 3 quarters, so she wrote 3 novels.\n#### 3"
+    diagnosis = diagnose(question, solution, reference, "12")
+    assert diagnosis.first_error_step == 2 and "first comes from step 2" in diagnosis.evidence, diagnosis.evidence
+
+
+def test_a_failure_after_a_skipped_reference_computation_is_a_missing_step() -> None:
+    """The solution never computes the eggs she eats (3 + 4 = 7) and then fails where the reference combines that
+    result: a missing step. A valid shortcut (16 - 3 - 4 = 9) followed by an unrelated slip is not one."""
+    gap = _check("She has 16 - 3 - 4 = 9 eggs left.\nShe sells 16 - 7 = 8 eggs, so she makes 8 * 2 = $16.\n#### 16")
+    assert gap.error_type == "missing_step" and "never computes" in gap.evidence, gap.evidence
+    shortcut = _check("She has 16 - 3 - 4 = 9 eggs left.\nShe makes 9 * 3 = $27 every day.\n#### 27")
+    assert shortcut.first_error_step == 2 and shortcut.error_type != "missing_step", shortcut.evidence
+
+
+def test_a_count_of_named_days_and_a_step_that_computes_nothing() -> None:
+    """Counting the days a question names (Saturday and Sunday: 2) as 1: the step ``540 x 1 = 540`` computes a number
+    the reference only takes as given, so it is the first error, and the replaced 2 is a count (counting_error)."""
+    question = "A car rents for $420 a day on weekdays and $540 a day on Saturday and Sunday. What is a week's rent?"
+    reference = ("Monday to Friday costs $420 x 5 = $2100.\nSaturday and Sunday cost $540 x 2 = $1080.\n"
+                 "The week costs $2100 + $1080 = $3180.\n#### 3180")
+    solution = ("Monday to Friday costs $420 x 5 = $2100.\nSaturday and Sunday cost $540 x 1 = $540.\n"
+                "The week costs $2100 + $540 = $2640.\n#### 2640")
+    diagnosis = diagnose(question, solution, reference, "3180")
+    assert (diagnosis.first_error_step, diagnosis.error_type) == (2, "counting_error"), diagnosis.evidence
+    assert "never computes" in diagnosis.evidence
+
+
+def test_a_new_fact_in_words_is_added_information_and_a_replaced_number_is_not() -> None:
+    """A step that brings in a number the problem does not give, in its words and its equation, with another formula
+    than the reference's: added information. The same new number in the reference's formula replaces one."""
+    added = _check("She eats 3 + 4 = 7 eggs every day.\nShe has 16 - 7 = 9 eggs left.\n"
+                   "She also finds 5 more eggs, so she has 9 + 5 = 14.\nShe makes 14 * 2 = $28.\n#### 28")
+    assert (added.first_error_step, added.error_type) == (3, "adding_irrelevant_information"), added.evidence
+    replaced = _check("She eats 3 + 5 = 8 eggs, as she eats 5 for breakfast.\nShe has 16 - 8 = 8 eggs left.\n"
+                      "She makes 8 * 2 = $16.\n#### 16")
+    assert replaced.first_error_step == 1 and replaced.error_type != "adding_irrelevant_information", replaced.evidence
+
+
+def test_one_shape_formula_taken_for_another() -> None:
+    """The area where the reference takes the perimeter of the same rectangle: the same quantities combined by
+    another formula (confusing_formula_error), whether the step's arithmetic holds or not."""
+    question = "A field is 100 m long and 50 m wide. A player runs 6 laps around it. How far does he run?"
+    reference = "One lap is the perimeter: 2*100 + 2*50 = 300 m.\nSix laps are 6*300 = 1800 m.\n#### 1800"
+    for solution in ("One lap is the area: 100*50 = 5000 m.\nSix laps are 6*5000 = 30000 m.\n#### 30000",
+                     "One lap is the area: 100*50 = 500 m.\nSix laps are 6*500 = 3000 m.\n#### 3000"):
+        diagnosis = diagnose(question, solution, reference, "1800")
+        assert (diagnosis.first_error_step, diagnosis.error_type) == (1, "confusing_formula_error"), diagnosis.evidence
+
+
+def test_a_conversion_constant_stated_wrong_is_a_unit_error_even_when_it_equals_an_earlier_result() -> None:
+    question = "Shaping takes 15 minutes, baking 30 minutes and cooling 15 minutes. How many hours is that?"
+    reference = "That is 15+30+15 = 60 minutes.\nThere are 60 minutes in an hour, so 60/60 = 1 hour.\n#### 1"
+    solution = "That is 15+30+15 = 60 minutes.\nThere are 70 minutes in an hour, so 60/70 = 0.857 hours.\n#### 0.857"
+    diagnosis = diagnose(question, solution, reference, "1")
+    assert (diagnosis.first_error_step, diagnosis.error_type) == (2, "unit_conversion_error"), diagnosis.evidence

@@ -78,3 +78,19 @@ def test_cluster_update_export_end_to_end(mwpes_folders: tuple[Path, Path], tmp_
     for row in rows.select(range(0, len(rows), 97)):
         assert row["category"] == updated[row["sample_id"]]
         assert row["category_name"] == names.get(row["category"], "")
+
+
+@pytest.mark.slow
+def test_cluster_with_the_llm_analyzer_through_a_backend(mwpes_folders: tuple[Path, Path], tmp_path: Path) -> None:
+    """`--analyzer llm --backend transformers:smollm2`: every assignment carries the validated fields."""
+    from knowbench.io import read_jsonl
+    from knowbench.training.mwpes.checks import ERROR_TYPES
+
+    small, _ = mwpes_folders
+    run = tmp_path / "run"
+    assert main(["cluster", "mwpes", "--data", str(small), "--out", str(run), "--analyzer", "llm", "--backend",
+                 "transformers:smollm2", "--limit", "12", "--clusterer", "kmeans", "--no-plots",
+                 "--cache", str(tmp_path / "cache")]) == 0
+    rows = list(read_jsonl(run / "assignments.jsonl"))
+    assert len(rows) == 12 and all(r["error_type"] in ERROR_TYPES for r in rows)
+    assert all(r["first_error_step"] is None or r["first_error_step"] >= 1 for r in rows)
