@@ -101,7 +101,10 @@ def read_samples(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[tup
     settings = {"task": task, "model": model_name(results), "strategy": strategy, "temperature": temperature,
                 "top_p": top_p, "max_new_tokens": tokens, "repeats": int(config.get("repeats") or 1),
                 "lm_eval_version": results.get("lm_eval_version"),
-                "chat_template": bool(results.get("chat_template")), "date": parse_samples_name(path.name)[1]}
+                # a chat-completions API applies the template server-side (the results then name none)
+                "chat_template": bool(results.get("chat_template"))
+                or "chat-completions" in str(results.get("config", {}).get("model")),
+                "date": parse_samples_name(path.name)[1]}
     items = []
     for line, record in iter_jsonl(path):
         where = f"line {line}"
