@@ -117,7 +117,8 @@ def atomic_write_jsonl(path: str | os.PathLike[str], records: Iterable[Any]) -> 
 def iter_jsonl(path: str | os.PathLike[str], what: str = "JSON-lines file") -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield ``(line number, object)`` per non-blank line; a malformed line raises naming file and line.
 
-    A missing ``path`` raises :class:`~knowbench.errors.MissingInputError` (no such ``what``).
+    A name ending in ``.gz`` is read through gzip. A missing ``path`` raises
+    :class:`~knowbench.errors.MissingInputError` (no such ``what``).
 
     Example:
         >>> import tempfile, pathlib
@@ -127,10 +128,14 @@ def iter_jsonl(path: str | os.PathLike[str], what: str = "JSON-lines file") -> I
         [(1, 1), (3, 2)]
     """
     try:
-        handle = open(path, "rb")
+        handle = gzip.open(path, "rb") if str(path).endswith(".gz") else open(path, "rb")
     except FileNotFoundError:
         raise MissingInputError(path, what) from None
     with handle:
+        try:
+            handle.peek(1)  # a .gz that is not gzip fails here, before the first record
+        except (OSError, EOFError) as error:
+            raise SourceFormatError(path, None, f"unreadable ({error})") from None
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue

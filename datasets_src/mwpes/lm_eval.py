@@ -1,180 +1,33 @@
-"""Ingest format ``lm-eval``: the ``samples_<task>_<date>.jsonl`` files written by ``lm_eval --log_samples`` for the
-``mwpes_<dataset>`` tasks of ``knowbench export lm-eval``, as a run folder of their own.
-
-Each line holds the harness's ``doc_id``, the ``doc`` (a :class:`~knowbench.datasets_src.mwpes.schema.Problem` row)
-and ``resps`` (the generations of each request; several with ``repeats``). The model name and the generation
-settings come from the ``results_<date>.json`` the harness wrote beside the samples in the same run. Every
-generation is judged again by :func:`~knowbench.datasets_src.mwpes.judge.judge` into the sample record of
-``knowbench collect mwp``, with ``source_id`` = ``<task>/<doc_id>``. One run folder holds one dataset; re-ingesting
-the same files adds nothing.
+"""Ingest of ``lm_eval --log_samples`` files: the registered format ``lm-eval``
+(:mod:`knowbench.datasets_src.mwpes.formats.lm_eval`) through :func:`~knowbench.datasets_src.mwpes.ingest.ingest`,
+kept here under its first names for callers.
 
 Example:
-    >>> parse_samples_name("samples_mwpes_gsm8k_2026-12-02T07-34-07.431894.jsonl")
-    ('mwpes_gsm8k', '2026-12-02T07-34-07.431894')
-    >>> generation_settings({"until": [], "do_sample": True, "temperature": 0.7, "top_p": 0.95}, "")
-    ('sample', 0.7, 0.95, None)
+    >>> parse_samples_name("samples_mwpes_aqua_2026-12-02T07-34-07.431894.jsonl")[0]
+    'mwpes_aqua'
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import os
-import re
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-import orjson
+from knowbench.datasets_src.mwpes.formats.lm_eval import (
+    FORMAT,
+    generation_settings,
+    model_name,
+    parse_samples_name,
+    read_samples,
+)
 
-from knowbench.backends.base import Completion
-from knowbench.datasets_src.mwpes.collect import CollectConfig, _record
-from knowbench.datasets_src.mwpes.schema import Problem
-from knowbench.errors import ConfigError, SourceFormatError
-from knowbench.io import iter_jsonl, sha256_file
-
-FORMAT = "lm-eval"
-_SAMPLES = re.compile(r"^samples_(?P<task>.+)_(?P<date>\d{4}-\d{2}-\d{2}T[\d\-.]+)\.jsonl$")
-
-
-def parse_samples_name(name: str) -> tuple[str, str]:
-    """(task, date id) of a harness samples file name; other names raise."""
-    match = _SAMPLES.match(name)
-    if not match:
-        raise SourceFormatError(name, None, "not an lm_eval --log_samples file name (samples_<task>_<date>.jsonl)")
-    return match["task"], match["date"]
-
-
-def _kwargs(value: Any) -> dict[str, Any]:
-    """Generation kwargs given as a dict or as the CLI string ``temperature=0.7,do_sample=True``."""
-    if isinstance(value, dict):
-        return value
-    out: dict[str, Any] = {}
-    for part in str(value or "").split(","):
-        key, sep, raw = part.partition("=")
-        if sep:
-            try:
-                out[key.strip()] = orjson.loads(raw.strip().lower() if raw.strip() in ("True", "False") else raw)
-            except orjson.JSONDecodeError:
-                out[key.strip()] = raw.strip()
-    return out
-
-
-def generation_settings(task_kwargs: dict[str, Any], cli_kwargs: Any) -> tuple[str, float, float, int | None]:
-    """(strategy, temperature, top_p, max new tokens) of a task's generation kwargs with the run's overrides."""
-    kwargs = {**task_kwargs, **_kwargs(cli_kwargs)}
-    temperature = float(kwargs.get("temperature") or 0.0)
-    top_p = float(kwargs.get("top_p") or 1.0)
-    sampled = str(kwargs.get("do_sample", temperature > 0)).lower() == "true" and temperature > 0
-    tokens = kwargs.get("max_gen_toks")
-    return ("sample" if sampled else "greedy"), (temperature if sampled else 0.0), (top_p if sampled else 1.0), (
-        int(tokens) if tokens is not None else None)
-
-
-def model_name(results: dict[str, Any]) -> str:
-    """The harness's model name; a local model folder is named by its last path component."""
-    name = str(results.get("model_name") or results.get("config", {}).get("model") or "unknown")
-    return Path(name).name if name.startswith(("/", "./", "~")) or os.path.isdir(name) else name
-
-
-def _results(path: Path) -> dict[str, Any]:
-    task, date = parse_samples_name(path.name)
-    results_path = path.with_name(f"results_{date}.json")
-    if not results_path.is_file():
-        raise SourceFormatError(path, None, f"no {results_path.name} beside it (the harness writes both per run)")
-    try:
-        results = orjson.loads(results_path.read_bytes())
-    except orjson.JSONDecodeError as error:
-        raise SourceFormatError(results_path, None, f"malformed JSON ({error})") from None
-    if task not in (results.get("configs") or {}):
-        raise SourceFormatError(results_path, None, f"has no config of task {task!r}")
-    return results
-
-
-def read_samples(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[tuple[int, Problem, list[str]]]]:
-    """The run settings and every ``(doc_id, problem, generations)`` of one samples file."""
-    path = Path(path)
-    task, _ = parse_samples_name(path.name)
-    results = _results(path)
-    config = results["configs"][task]
-    strategy, temperature, top_p, tokens = generation_settings(config.get("generation_kwargs") or {},
-                                                               results.get("config", {}).get("gen_kwargs"))
-    settings = {"task": task, "model": model_name(results), "strategy": strategy, "temperature": temperature,
-                "top_p": top_p, "max_new_tokens": tokens, "repeats": int(config.get("repeats") or 1),
-                "lm_eval_version": results.get("lm_eval_version"),
-                # a chat-completions API applies the template server-side (the results then name none)
-                "chat_template": bool(results.get("chat_template"))
-                or "chat-completions" in str(results.get("config", {}).get("model")),
-                "date": parse_samples_name(path.name)[1]}
-    items = []
-    for line, record in iter_jsonl(path):
-        where = f"line {line}"
-        doc, resps = record.get("doc"), record.get("resps")
-        if not isinstance(record.get("doc_id"), int) or not isinstance(doc, dict):
-            raise SourceFormatError(path, where, "needs an integer doc_id and a doc object")
-        try:
-            problem = Problem.from_dict(doc)
-        except (KeyError, TypeError) as error:
-            raise SourceFormatError(path, where, f"doc is not a knowbench problem row (missing {error}); "
-                                    "export the task with `knowbench export lm-eval`") from None
-        if (not isinstance(resps, list) or not resps or not isinstance(resps[0], list)
-                or not all(isinstance(t, str) for t in resps[0])):
-            raise SourceFormatError(path, where, f"resps must be a list of lists of generations, got {resps!r:.80}")
-        items.append((record["doc_id"], problem, list(resps[0])))
-    return settings, items
+__all__ = ["FORMAT", "generation_settings", "ingest_lm_eval", "model_name", "parse_samples_name", "read_samples"]
 
 
 def ingest_lm_eval(solutions: Sequence[str | os.PathLike[str]], out: str | os.PathLike[str]) -> dict[str, Any]:
-    """Judge the generations of harness samples files into the run folder ``out``; returns counts."""
-    from knowbench.datasets_src.mwpes.runs import open_run
+    """Judge the generations of harness samples files into the run folder ``out``; returns counts (samples, wrong,
+    added). Same as ``ingest(solutions, out, "lm-eval")``."""
+    from knowbench.datasets_src.mwpes.ingest import ingest
 
-    paths = [Path(p) for p in solutions]
-    if not paths:
-        raise ConfigError("give at least one samples_<task>_<date>.jsonl file")
-    read = [(path, *read_samples(path)) for path in paths]
-    if not any(items for _, _, items in read):  # checked before the run folder is made
-        raise SourceFormatError(paths[0], None, "holds no samples; nothing to ingest")
-    datasets = sorted({problem.dataset for _, _, items in read for _, problem, _ in items})
-    if len(datasets) != 1:
-        raise ConfigError(f"one run folder holds one dataset; these files hold {', '.join(datasets)}: ingest each "
-                          "task's files into its own --out")
-    identity = {k: v for k, v in read[0][1].items() if k not in ("task", "date")}
-    for path, settings, _ in read[1:]:
-        other = {k: v for k, v in settings.items() if k not in ("task", "date")}
-        if other != identity:
-            diff = sorted(k for k in identity if identity[k] != other.get(k))
-            raise ConfigError(f"{path}: another model or generation setting than {paths[0].name} ({', '.join(diff)})")
-    problems: dict[str, Problem] = {}
-    for _, _, items in read:
-        for _, problem, _ in items:
-            problems.setdefault(problem.problem_id, problem)
-    collect = CollectConfig(dataset=datasets[0], backend=f"lm-eval:{identity['model']}", strategy=identity["strategy"],
-                            temperature=identity["temperature"], top_p=identity["top_p"], samples=identity["repeats"],
-                            max_new_tokens=identity["max_new_tokens"] or 512)
-    config = {
-        "kind": "ingest", "format": FORMAT, "dataset": datasets[0], "model": identity["model"],
-        "strategy": collect.strategy, "strategy_key": collect.strategy_key, "temperature": collect.temperature,
-        "top_p": collect.top_p, "samples": collect.samples, "max_new_tokens": identity["max_new_tokens"],
-        "lm_eval_version": identity["lm_eval_version"], "chat_template": identity["chat_template"],
-        "sources": sorted(({"file": p.name, "sha256": sha256_file(p)} for p in paths), key=lambda s: s["file"]),
-        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    }
-    log = open_run(out, config, problems.values())
-    done = log.done_ids()
-    records, counts = [], {"samples": 0, "wrong": 0, "added": 0}
-    for _, settings, items in read:
-        for doc_id, problem, texts in items:
-            for index, text in enumerate(texts):
-                record = _record(problem, collect, identity["model"], index, Completion(text))
-                counts["samples"] += 1
-                counts["wrong"] += record["verdict"] != "correct"
-                if record["id"] in done:
-                    continue
-                done.add(record["id"])
-                record.update({"prompt_style": "lm-eval-chat" if identity["chat_template"] else "lm-eval",
-                               "finish_reason": None, "completion_tokens": None,
-                               "source_id": f"{settings['task']}/{doc_id}"})
-                records.append(record)
-    log.extend(records)
-    counts["added"] = len(records)
-    return counts
-
+    counts = ingest(list(solutions), out, FORMAT)
+    return {key: counts[key] for key in ("samples", "wrong", "added")}

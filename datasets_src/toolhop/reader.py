@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import gzip
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,8 +133,12 @@ def _order_hops(
 
 def _parse(path: Path) -> list[Any]:
     """The raw rows of a JSON list (the release file) or of a JSON-lines file."""
-    with open(path, "rb") as handle:
-        head = handle.read(1 << 16).lstrip()
+    opener = gzip.open if path.name.endswith(".gz") else open
+    try:
+        with opener(path, "rb") as handle:
+            head = handle.read(1 << 16).lstrip()
+    except (OSError, EOFError) as error:
+        raise SourceFormatError(path, None, f"unreadable ({getattr(error, 'strerror', None) or error})") from None
     if head.startswith(b"["):
         return read_json(path, list, "a JSON list of ToolHop rows")
     return [row for _, row in iter_jsonl(path)]

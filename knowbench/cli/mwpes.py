@@ -70,7 +70,8 @@ def collect_mwp(
 
 
 def ingest_mwpes(
-    solutions: Annotated[Path, typer.Option("--solutions", help="Published solutions file.")],
+    solutions: Annotated[Path, typer.Option("--solutions", help="Solutions file (more files of the same format may "
+                                            "follow as arguments, e.g. a shell glob).")],
     out: Annotated[Path, typer.Option("--out", help="Run folder to write.")],
     fmt: Annotated[str, typer.Option("--format", help="gsm8k-example-solutions | mr-gsm8k | eic | jsonl | lm-eval (see "
                                      "knowbench.datasets_src.mwpes.formats)")] = "gsm8k-example-solutions",
@@ -80,9 +81,10 @@ def ingest_mwpes(
     problems: Annotated[Path | None, typer.Option("--problems", help="GSM8K test.jsonl: questions found there take "
                                                   "its problem ids.")] = None,
     skip_bad_gold: Annotated[bool, typer.Option("--skip-bad-gold", help="Skip (and count) records whose gold "
-                                                "answer is not a number instead of failing.")] = False,
+                                                "answer is not an answer instead of failing.")] = False,
     more_solutions: Annotated[list[Path] | None, typer.Argument(
-        help="--format lm-eval: more samples_<task>_<date>.jsonl files (a shell glob).", show_default=False)] = None,
+        help="More solutions files of the same format (e.g. samples_<task>_<date>.jsonl of one lm_eval run).",
+        show_default=False)] = None,
 ) -> None:
     """Turn published model solutions into a run folder, judged by knowbench's judge.
 
@@ -91,24 +93,15 @@ def ingest_mwpes(
     from knowbench.datasets_src.mwpes import read_problems
     from knowbench.datasets_src.mwpes.ingest import ingest
 
-    if fmt == "lm-eval":  # lm_eval --log_samples files: knowbench.datasets_src.mwpes.lm_eval (H5, issue #14)
-        from knowbench.datasets_src.mwpes.lm_eval import ingest_lm_eval
-
-        counts = ingest_lm_eval([solutions, *(more_solutions or ())], out)
-        console.print(f"{out}: {counts['samples']:,} generations judged, {counts['wrong']:,} wrong; "
-                      f"{counts['added']:,} added")
-        return
-    if more_solutions:
-        from knowbench.errors import ConfigError
-
-        raise ConfigError(f"format {fmt} reads one --solutions file, got also {', '.join(map(str, more_solutions))}")
     known = read_problems("gsm8k", problems) if problems is not None else ()
-    counts = ingest(solutions, out, fmt, mapping=mapping, model=model, problems=known, skip_bad_gold=skip_bad_gold)
+    counts = ingest([solutions, *(more_solutions or ())], out, fmt, mapping=mapping, model=model, problems=known,
+                    skip_bad_gold=skip_bad_gold)
     labelled = counts["published_wrong"] or counts["agree"]
     agreement = f"; agreement with the published label {counts['agree'] / counts['samples']:.2%}" if labelled else ""
+    matched = f" ({counts['matched_problems']:,} matched to --problems)" if problems is not None else ""
     console.print(
-        f"{out}: {counts['samples']:,} solutions of {counts['problems']:,} problems "
-        f"({counts['matched_problems']:,} matched to --problems), {counts['wrong']:,} wrong{agreement}; "
+        f"{out}: {counts['samples']:,} solutions of {counts['problems']:,} problems{matched}, "
+        f"{counts['wrong']:,} wrong{agreement}; "
         f"{counts['skipped_bad_gold']:,} skipped for a gold answer that is not one; {counts['added']:,} added"
     )
 

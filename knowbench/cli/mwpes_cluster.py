@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from knowbench.cli.apps import cluster_app, prompt_app
+from knowbench.cli.apps import BACKEND_HELP, BackendOption, Overwrite, cluster_app, prompt_app
 
 console = Console()
 
@@ -45,9 +45,8 @@ def cluster_mwpes(
     map_method: Annotated[str, typer.Option("--map", help="2-D map projection: pca | umap")] = "pca",
     seed: Annotated[int, typer.Option("--seed")] = 0,
     plots: Annotated[bool, typer.Option("--plots/--no-plots")] = True,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a clustering run with other settings.")] = False,
-    backend: Annotated[str, typer.Option("--backend", help="Model backend of --analyzer llm: transformers:smollm2 | "
-                                         "openai:URL#MODEL")] = "transformers:smollm2",
+    overwrite: Overwrite = False,
+    backend: Annotated[str, typer.Option("--backend", help=BACKEND_HELP + " Used by --analyzer llm.")] = "transformers:smollm2",
 ) -> None:
     """Cluster the errors of an MWPES folder into a taxonomy of error categories.
 
@@ -145,7 +144,7 @@ def cluster_export(
 def prompt_eap(
     data: Annotated[Path, typer.Option("--data", help="MWPES folder (memory and held-out problems).")],
     taxonomy: Annotated[Path, typer.Option("--taxonomy", help="Run folder of `knowbench cluster mwpes`.")],
-    backend: Annotated[str, typer.Option("--backend", help="transformers:smollm2 | openai:URL#MODEL")],
+    backend: BackendOption,
     out: Annotated[Path, typer.Option("--out", help="Folder for generations.jsonl and report.json.")],
     limit: Annotated[int, typer.Option("--limit", help="Held-out problems to evaluate.")] = 20,
     k: Annotated[int, typer.Option("--k", help="Similar problems whose errors are shown.")] = 2,

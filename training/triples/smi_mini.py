@@ -223,6 +223,10 @@ def _fit_size(run: RunFolder, size: str, counts: CountTable, accuracy: dict[str,
     n_params = trained["params"]
     table = FactTable(*(c.astype(float) for c in (counts.n_docs, counts.n_s, counts.n_o, counts.n_so)),
                       accuracy=np.asarray([accuracy[f.fact_id] for f in counts.facts], np.float64))
+    # in `knowbench eval cbqa`'s accuracy.jsonl format, so `knowbench smi fit --counts RUN/counts` can refit it
+    atomic_write_jsonl(run.path / "accuracy" / f"{size}.jsonl",
+                       [{"subject": f.subject, "relation": f.relation, "object": f.object, "fact_id": f.fact_id,
+                         "accuracy": float(a)} for f, a in zip(counts.facts, table.accuracy, strict=True)])
     result = evaluate(table, size_exponent(n_params), strict=False)
     dropped = table.accuracy[~result.kept]
     plot_fits(run.plot_path(f"fit-{size}.png"), result.fits, title=f"smi-mini {size} ({n_params / 1e6:.2f}M parameters)")

@@ -8,6 +8,7 @@ The registry :data:`FORMATS` maps a format name (``knowbench ingest mwpes --form
 ``mr-gsm8k``                MR-GSM8K graded solutions with human first-error labels (:mod:`.mr_gsm8k`)
 ``eic``                     EIC erroneous solutions with error type and wrong step (:mod:`.eic`)
 ``jsonl``                   any JSON lines file with a field mapping ``--map question=q,solution=s,...`` (:mod:`.jsonl`)
+``lm-eval``                 ``lm_eval --log_samples`` files of the ``mwpes_<dataset>`` tasks (:mod:`.lm_eval`)
 =========================== =========================================================================================
 
 To add a format: write ``datasets_src/mwpes/formats/<name>.py`` with a reader decorated by
@@ -16,7 +17,7 @@ naming the file and the 1-based record for a malformed one), and add the module 
 
 Example:
     >>> sorted(FORMATS)
-    ['eic', 'gsm8k-example-solutions', 'jsonl', 'mr-gsm8k']
+    ['eic', 'gsm8k-example-solutions', 'jsonl', 'lm-eval', 'mr-gsm8k']
 """
 
 from __future__ import annotations
@@ -28,11 +29,32 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from knowbench.datasets_src.mwpes.schema import Problem
 from knowbench.registry import Registry
 
 FORMATS: Registry[Any] = Registry("solutions format")
 #: the modules that register formats (imported on first use; other packages may add to FORMATS themselves)
-FORMAT_MODULES = ("gpt3", "mr_gsm8k", "eic", "jsonl")
+FORMAT_MODULES = ("gpt3", "mr_gsm8k", "eic", "jsonl", "lm_eval")
+
+
+@dataclass(frozen=True)
+class Generation:
+    """How a model produced one solution, for sources that record it (the harness's samples files).
+
+    ``strategy_key`` is the strategy as sample ids spell it (``greedy``, ``sample-t0.7-p0.95``, see
+    :attr:`~knowbench.datasets_src.mwpes.collect.CollectConfig.strategy_key`); ``sample_index`` numbers the
+    generations of one problem (0-based).
+
+    Example:
+        >>> Generation(0.7, 0.95, 1, "sample-t0.7-p0.95").prompt_style
+        'published'
+    """
+
+    temperature: float
+    top_p: float
+    sample_index: int
+    strategy_key: str
+    prompt_style: str = "published"
 
 
 @dataclass(frozen=True)
@@ -45,6 +67,12 @@ class SolutionRecord:
     GPT-3 file follows GSM8K's test order). ``labels`` holds human labels: ``first_error_step`` (1-based, the
     solution's own numbering), ``error_type``, ``reason``, ``question_type``. ``record`` is the 1-based record
     number, for error messages.
+
+    Sources that carry more (the harness's samples files): ``problem`` is the whole problem row of knowbench's
+    readers (dataset, id, gold of any answer kind, options), taken as it is instead of being matched by question;
+    ``generation`` holds the generation settings and the sample index; ``run_settings`` are settings every record of
+    one ingest must share (model, sampling, ...), written to the run folder's ``config.json``; records that
+    differ there are refused before anything is written. ``path`` is the file the record came from.
     """
 
     question: str
@@ -59,6 +87,10 @@ class SolutionRecord:
     published_label: bool | None = None
     problem_id: str | None = None
     labels: tuple[tuple[str, Any], ...] = ()
+    problem: Problem | None = None
+    generation: Generation | None = None
+    run_settings: tuple[tuple[str, Any], ...] = ()
+    path: str = ""
 
     @property
     def label_dict(self) -> dict[str, Any]:

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from knowbench.datasets_src.mwpes import read_problems
-from knowbench.datasets_src.mwpes.formats import FORMATS, read_solutions
+from knowbench.datasets_src.mwpes.formats import FORMATS, SolutionRecord, read_solutions
 from knowbench.datasets_src.mwpes.ingest import ingest, problem_id_for, valid_gold
 from knowbench.datasets_src.mwpes.runs import read_run
+from knowbench.datasets_src.mwpes.schema import format_number
 from knowbench.errors import ConfigError, SourceFormatError, UnknownNameError
 
 MR = "mwp_solutions/mr_gsm8k_wrong_dev.jsonl"
@@ -147,3 +148,51 @@ def test_eic_files_build_together(shared_data: Path, tmp_path: Path) -> None:
     assert sum(r.duplicates for r in rows) == len(samples)
     assert {r.source_id for r in rows} <= {s["source_id"] for s in samples}
     assert all(r.label_error_type and r.label_first_error_step for r in rows)
+
+
+@pytest.mark.parametrize(("dataset", "source"), [("gsm8k", "gsm8k_test.jsonl"), ("svamp", "svamp_SVAMP.json"),
+                                                 ("asdiv", "asdiv_ASDiv.xml"), ("aqua", "aqua_test.json"),
+                                                 ("math", "math_test.jsonl")])
+def test_every_gold_of_the_readers_is_an_answer_of_its_kind_and_prose_is_not(shared_data: Path, dataset: str,
+                                                                              source: str) -> None:
+    problems = read_problems(dataset, shared_data / "mwp" / source)
+    assert [p.gold_answer for p in problems if valid_gold(p.gold_answer, dataset, p.question) is None] == []
+    for prose in ("Let's think step by step.", "The answer cannot be determined from the question.", ""):
+        assert [p.problem_id for p in problems if valid_gold(prose, dataset, p.question) is not None] == []
+    if dataset in ("gsm8k", "svamp"):  # numbers come out plain, as the GSM8K-style formats always had them
+        assert all(valid_gold(p.gold_answer, dataset) == format_number(p.gold_answer) for p in problems)
+
+
+def test_cli_chooses_any_registered_format_and_reads_several_files(shared_data: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from knowbench.cli import main
+
+    rows = _lines(shared_data / MR)
+
+    def read_tsv(path: Path, model: str = "unknown"):  # a format the CLI has never heard of
+        for number, line in enumerate(Path(path).read_text(encoding="utf-8").rstrip("\n").split("\n"), 1):
+            question, solution, gold = line.split("\t")
+            yield SolutionRecord(question, solution.replace("\\n", "\n"), gold, model, number)
+
+    monkeypatch.setitem(FORMATS._entries, "tsv", read_tsv)
+    halves = [rows[:40], rows[40:80]]
+    files = []
+    for number, half in enumerate(halves):
+        lines = [[r["question"], "\\n".join(r["model_output_steps"]), str(r["ground_truth_answer"])] for r in half]
+        files.append(tmp_path / f"part{number}.tsv")
+        files[-1].write_text("".join("\t".join(" ".join(v.split()) for v in line) + "\n" for line in lines
+                                     if valid_gold(line[2]) is not None), encoding="utf-8")
+    assert main(["ingest", "mwpes", "--format", "tsv", "--solutions", str(files[0]), str(files[1]),
+                 "--out", str(tmp_path / "run")]) == 0
+    run = read_run(tmp_path / "run")
+    expected = sum(f.read_text(encoding="utf-8").count("\n") for f in files)
+    assert len(run.samples) == expected and run.config["format"] == "tsv"
+    assert {source["file"] for source in run.config["sources"]} == {f.name for f in files}
+    # the same through mr-gsm8k: two files of one format in one call, as one file would give
+    for number, half in enumerate(halves):
+        _write(tmp_path / f"mr{number}.jsonl", half)
+    assert main(["ingest", "mwpes", "--format", "mr-gsm8k", "--skip-bad-gold", "--solutions",
+                 str(tmp_path / "mr0.jsonl"), str(tmp_path / "mr1.jsonl"), "--out", str(tmp_path / "both")]) == 0
+    _write(tmp_path / "mr.jsonl", rows[:80])
+    ingest(tmp_path / "mr.jsonl", tmp_path / "one", "mr-gsm8k", skip_bad_gold=True)
+    assert {s["id"] for s in read_run(tmp_path / "both").samples} == {s["id"] for s in read_run(tmp_path / "one").samples}

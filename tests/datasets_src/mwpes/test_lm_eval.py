@@ -18,6 +18,8 @@ pytest.importorskip("lm_eval")
 from lm_eval.api.model import LM
 
 from knowbench.datasets_src.mwpes import read_problems
+from knowbench.datasets_src.mwpes.formats import FORMATS, read_solutions
+from knowbench.datasets_src.mwpes.ingest import ingest
 from knowbench.datasets_src.mwpes.judge import judge
 from knowbench.datasets_src.mwpes.lm_eval import ingest_lm_eval, read_samples
 from knowbench.errors import ConfigError, SourceFormatError
@@ -71,14 +73,15 @@ def harness_run(tasks: Path, names: list[str], output: Path) -> None:
 def harness_files(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Path]]:
     """Samples files of a greedy run (gsm8k, aqua) and of a 2-sample run (gsm8k)."""
     root = tmp_path_factory.mktemp("lm-eval")
-    sources = [f"gsm8k={shared_data / 'mwp' / 'gsm8k_test.jsonl'}", f"aqua={shared_data / 'mwp' / 'aqua_test.json'}"]
+    sources = [f"gsm8k={shared_data / 'mwp' / 'gsm8k_test.jsonl'}", f"aqua={shared_data / 'mwp' / 'aqua_test.json'}",
+               f"math={shared_data / 'mwp' / 'math_test.jsonl'}"]
     write_export(build_export(sources, out=root / "greedy"), root / "greedy")
     write_export(build_export(sources[:1], out=root / "sampled", samples=2), root / "sampled")
-    harness_run(root / "greedy", ["mwpes_gsm8k", "mwpes_aqua"], root / "out-greedy")
+    harness_run(root / "greedy", ["mwpes_gsm8k", "mwpes_aqua", "mwpes_math"], root / "out-greedy")
     harness_run(root / "sampled", ["mwpes_gsm8k"], root / "out-sampled")
     return {name: sorted((root / folder).rglob(f"samples_mwpes_{task}_*.jsonl"))
             for name, folder, task in [("gsm8k", "out-greedy", "gsm8k"), ("aqua", "out-greedy", "aqua"),
-                                       ("sampled", "out-sampled", "gsm8k")]}
+                                       ("math", "out-greedy", "math"), ("sampled", "out-sampled", "gsm8k")]}
 
 
 def test_ingest_judges_every_generation_with_source_ids(harness_files: dict[str, list[Path]], shared_data: Path,
@@ -152,3 +155,55 @@ def test_mixed_datasets_and_broken_files_are_refused(harness_files: dict[str, li
         next(harness_files["gsm8k"][0].parent.glob("results_*.json")).read_text())
     with pytest.raises(SourceFormatError, match="line 1: doc is not a knowbench problem row"):
         ingest_lm_eval([broken / name], tmp_path / "run")
+
+
+def test_lm_eval_is_a_registered_format_carrying_problem_settings_and_index(harness_files: dict[str, list[Path]],
+                                                                              shared_data: Path) -> None:
+    assert "lm-eval" in FORMATS
+    path = harness_files["sampled"][0]
+    settings, items = read_samples(path)
+    records = list(read_solutions("lm-eval", path))
+    assert len(records) == sum(len(texts) for _, _, texts in items)
+    problems = {p.problem_id: p for p in read_problems("gsm8k", shared_data / "mwp" / "gsm8k_test.jsonl")}
+    for record in records:
+        assert record.problem == problems[record.problem.problem_id]  # the readers' row, id and gold as they are
+        assert record.source_id.startswith(f"{settings['task']}/")
+        assert (record.generation.temperature, record.generation.top_p) == (settings["temperature"],
+                                                                            settings["top_p"])
+    assert sorted({r.generation.sample_index for r in records}) == list(range(settings["repeats"]))
+    assert len({r.run_settings for r in records}) == 1
+    assert dict(records[0].run_settings)["model"] == settings["model"]
+
+
+@pytest.mark.parametrize("task", ["aqua", "math"])
+def test_non_numeric_golds_ingest_through_the_registry(harness_files: dict[str, list[Path]], shared_data: Path,
+                                                       tmp_path: Path, task: str) -> None:
+    source = {"aqua": "aqua_test.json", "math": "math_test.jsonl"}[task]
+    problems = {p.problem_id: p for p in read_problems(task, shared_data / "mwp" / source)}
+    counts = ingest(harness_files[task], tmp_path / "run", "lm-eval")
+    records = [json.loads(line) for line in (tmp_path / "run" / "samples.jsonl").read_text().splitlines()]
+    assert counts["added"] == counts["samples"] == LIMIT and counts["skipped_bad_gold"] == 0
+    stored = [json.loads(line) for line in (tmp_path / "run" / "problems.jsonl").read_text().splitlines()]
+    assert all(p == problems[p["problem_id"]].to_dict() for p in stored)  # gold letters / LaTeX kept as they are
+    for record in records:
+        verdict = judge(problems[record["problem_id"]], record["solution"])
+        assert (record["verdict"], record["dataset"]) == (verdict.label, task)
+    assert {"correct", "wrong"} <= {r["verdict"] for r in records}
+
+
+def test_a_gold_that_is_not_an_answer_of_its_kind_is_a_one_line_error(harness_files: dict[str, list[Path]],
+                                                                      tmp_path: Path) -> None:
+    original = harness_files["aqua"][0]
+    bad = tmp_path / original.name
+    lines = original.read_text().splitlines()
+    broken = json.loads(lines[2])
+    broken["doc"]["gold_answer"] = "Let's think step by step."
+    bad.write_text("\n".join([*lines[:2], json.dumps(broken), *lines[3:]]) + "\n")
+    results = next(original.parent.glob("results_*.json"))
+    (tmp_path / results.name).write_text(results.read_text())
+    with pytest.raises(SourceFormatError, match=r"record 3: gold answer .* is not an answer \(a letter\)") as error:
+        ingest([bad], tmp_path / "run", "lm-eval")
+    assert "\n" not in str(error.value) and str(bad) in str(error.value)
+    assert not (tmp_path / "run").exists()
+    counts = ingest([bad], tmp_path / "run", "lm-eval", skip_bad_gold=True)
+    assert (counts["skipped_bad_gold"], counts["added"]) == (1, len(lines) - 1)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import orjson
 import pytest
 
 from knowbench.cli import main
@@ -54,12 +53,12 @@ def test_smi_mini_end_to_end_small_through_the_cli(shared_data, tmp_path, capsys
     accuracy = {r["id"]: r["correct"] / r["total"] for r in retention}
     assert row["mean_accuracy"] == pytest.approx(np.mean(list(accuracy.values())))
     assert row["final_loss"] < 7
-    # `knowbench smi fit` on the run folder gives the run's own fit
-    (tmp_path / "accuracy.jsonl").write_bytes(b"".join(orjson.dumps(
-        {"subject": f["subject"], "relation": f["relation"], "object": f["object"], "accuracy": accuracy[f["id"]]}
-    ) + b"\n" for f in facts))
+    # `knowbench smi fit` on the run's counts and accuracy/<size>.jsonl (eval cbqa's format) gives the run's own fit
+    written = list(read_jsonl(tmp_path / "run/accuracy/nano.jsonl"))
+    assert [(r["subject"], r["relation"], r["object"], r["accuracy"]) for r in written] == [
+        (f["subject"], f["relation"], f["object"], accuracy[f["id"]]) for f in facts]
     assert row["fits"]["smi"]["bins"] > 2 and row["fits"]["smi"]["slope"] is not None
-    assert main(["smi", "fit", "--counts", str(tmp_path / "run/counts"), "--accuracy", str(tmp_path / "accuracy.jsonl"),
+    assert main(["smi", "fit", "--counts", str(tmp_path / "run/counts"), "--accuracy", str(tmp_path / "run/accuracy/nano.jsonl"),
                  "--params", str(row["params"]), "--json"]) == 0
     fitted = json.loads(capsys.readouterr().out)
     assert fitted["facts"] == row["facts_fitted"]
