@@ -6,7 +6,7 @@ losses equal those of an uninterrupted run with the same seed.
 
 Example:
     >>> import tempfile, pathlib, torch
-    >>> from knowbench.training.common.runs import RunFolder
+    >>> from knowbench.io import RunFolder
     >>> torch.manual_seed(0) and None
     >>> model = torch.nn.Linear(2, 1)
     >>> run = RunFolder(pathlib.Path(tempfile.mkdtemp()), {"demo": 1})
@@ -26,7 +26,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from knowbench.errors import ConfigError, RunStateError
-from knowbench.training.common.runs import RunFolder, rng_state, set_rng_state
+from knowbench.io import RunFolder
+from knowbench.training.common.runs import rng_state, set_rng_state
 
 
 class EpochBatches:

@@ -7,6 +7,7 @@ A run folder holds ``config.json`` (what the run is; resuming with another confi
 
 Example:
     >>> import tempfile, pathlib
+    >>> from knowbench.io import RunFolder
     >>> run = RunFolder(pathlib.Path(tempfile.mkdtemp()) / "run", {"seed": 1})
     >>> run.stage("count", lambda: {"facts": 3})
     {'facts': 3}
@@ -25,9 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from knowbench.io import RunFolder, atomic_write_bytes
+from knowbench.io import atomic_write_bytes
 
-__all__ = ["RunFolder", "plot_curves", "rng_state", "seed_everything", "set_rng_state"]
+__all__ = ["plot_curves", "rng_state", "seed_everything", "set_rng_state"]
 
 
 def seed_everything(seed: int) -> None:

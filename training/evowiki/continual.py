@@ -23,9 +23,10 @@ from typing import Any
 import numpy as np
 
 from knowbench.errors import ConfigError
+from knowbench.io import RunFolder
 from knowbench.loaders.evowiki import STATES
 from knowbench.training.common.loop import LoopConfig, train_loop
-from knowbench.training.common.runs import RunFolder, seed_everything
+from knowbench.training.common.runs import seed_everything
 
 
 @dataclass(frozen=True)

@@ -30,10 +30,10 @@ from typing import Any
 import numpy as np
 
 from knowbench.errors import ConfigError
-from knowbench.io import atomic_write_jsonl, read_jsonl
+from knowbench.io import RunFolder, atomic_write_jsonl, read_jsonl
 from knowbench.training.common.loop import LoopConfig, train_loop
 from knowbench.training.common.models import freeze_for_selective, model_folder
-from knowbench.training.common.runs import RunFolder, seed_everything
+from knowbench.training.common.runs import seed_everything
 from knowbench.training.toolhop.tool_sft_data import (
     SftExample,
     build_example,

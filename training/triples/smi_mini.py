@@ -32,10 +32,10 @@ import numpy as np
 from knowbench.datasets_src.triples import load_templates
 from knowbench.datasets_src.triples.runner import CountTable, count_corpus, read_counts, write_counts
 from knowbench.errors import ConfigError
-from knowbench.io import RunLog, atomic_write_jsonl, read_jsonl
+from knowbench.io import RunFolder, RunLog, atomic_write_jsonl, read_jsonl
 from knowbench.training.common import tiny_lm
 from knowbench.training.common.loop import LoopConfig, train_loop
-from knowbench.training.common.runs import RunFolder, plot_curves, seed_everything
+from knowbench.training.common.runs import plot_curves, seed_everything
 from knowbench.training.triples import smi_corpus
 from knowbench.training.triples.metric import plot_fits, size_exponent
 from knowbench.training.triples.reproduce import FactTable, evaluate

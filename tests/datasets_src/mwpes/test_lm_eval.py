@@ -19,12 +19,18 @@ from lm_eval.api.model import LM
 
 from knowbench.datasets_src.mwpes import read_problems
 from knowbench.datasets_src.mwpes.formats import FORMATS, read_solutions
+from knowbench.datasets_src.mwpes.formats.lm_eval import read_samples
 from knowbench.datasets_src.mwpes.ingest import ingest
 from knowbench.datasets_src.mwpes.judge import judge
-from knowbench.datasets_src.mwpes.lm_eval import ingest_lm_eval, read_samples
 from knowbench.errors import ConfigError, SourceFormatError
 from knowbench.training.common.lm_eval import write_export
 from knowbench.training.mwpes.lm_eval import build_export
+
+
+def ingest_lm_eval(solutions: list, out: Path) -> dict:
+    """The registered ``lm-eval`` format through the one ingest path; the counts these tests check."""
+    counts = ingest(list(solutions), out, "lm-eval")
+    return {key: counts[key] for key in ("samples", "wrong", "added")}
 
 LIMIT = 12
 

@@ -367,7 +367,7 @@ def smollm2_run(tasks: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def logged(output: Path, task: str) -> list[dict[str, Any]]:
-    from knowbench.datasets_src.mwpes.lm_eval import parse_samples_name
+    from knowbench.datasets_src.mwpes.formats.lm_eval import parse_samples_name
 
     (path,) = [p for p in output.rglob(f"samples_{task}_*.jsonl") if parse_samples_name(p.name)[0] == task]
     return [json.loads(line) for line in path.read_text().splitlines()]

@@ -8,8 +8,9 @@ import math
 import pytest
 
 from knowbench.errors import ConfigError, RunStateError
+from knowbench.io import RunFolder
 from knowbench.training.common.loop import LoopConfig, lr_factor, train_loop
-from knowbench.training.common.runs import RunFolder, seed_everything
+from knowbench.training.common.runs import seed_everything
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")

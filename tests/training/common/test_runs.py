@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from knowbench.errors import RunStateError
-from knowbench.training.common.runs import RunFolder, plot_curves, rng_state, seed_everything, set_rng_state
+from knowbench.io import RunFolder
+from knowbench.training.common.runs import plot_curves, rng_state, seed_everything, set_rng_state
 
 torch = pytest.importorskip("torch")
 torch.set_num_threads(1)
