@@ -192,9 +192,11 @@ def ingest(
     model: str | None = None,
     problems: Iterable[Problem] = (),
     skip_bad_gold: bool = False,
+    show_progress: bool = False,
 ) -> dict[str, Any]:
     """Turn published solutions files (one path or several, one format) into the run folder ``out``; returns counts
-    (samples, wrong, agreement, skipped_bad_gold, matched_problems, added, problems).
+    (samples, wrong, agreement, skipped_bad_gold, matched_problems, added, problems). ``show_progress``: a progress
+    bar while the solutions are judged.
 
     ``problems`` (e.g. ``read_problems("gsm8k", path)``) lets questions take the readers' ids. A gold answer that is
     not an answer of its dataset's kind raises a one-line :class:`SourceFormatError`, or is skipped and counted with
@@ -250,7 +252,9 @@ def ingest(
     rows = []
     index: dict[tuple[str, str, str], int] = {}
     repeats: dict[str, int] = {}  # a record repeated in the file keeps one id per copy
-    for record, problem in kept:
+    from knowbench.progress import track
+
+    for record, problem in track(kept, "judging solutions", disable=not show_progress):
         row = _row(record, problem, index, repeats, counts)
         if row["id"] in done:
             continue

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from typer.core import TyperCommand
 
-from knowbench.cli.apps import collect_app, ingest_app
+from knowbench.cli.apps import Quiet, collect_app, ingest_app
 
 console = Console(stderr=True)
 
@@ -69,12 +70,27 @@ def collect_mwp(
     )
 
 
+_FORMAT_HELP = "Format of the solutions files, one of: {names}."
+
+
+class _IngestCommand(TyperCommand):
+    """``ingest mwpes``: the ``--format`` help lists the registered formats, read from the registry when the help
+    is shown (so the registry is imported only then, and a newly registered format is listed)."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        from knowbench.datasets_src.mwpes.formats import format_names
+
+        for param in self.params:
+            if param.name == "fmt":
+                param.help = _FORMAT_HELP.format(names=", ".join(format_names()))  # type: ignore[attr-defined]
+        super().format_help(ctx, formatter)
+
+
 def ingest_mwpes(
     solutions: Annotated[Path, typer.Option("--solutions", help="Solutions file (more files of the same format may "
                                             "follow as arguments, e.g. a shell glob).")],
     out: Annotated[Path, typer.Option("--out", help="Run folder to write.")],
-    fmt: Annotated[str, typer.Option("--format", help="gsm8k-example-solutions | mr-gsm8k | eic | jsonl | lm-eval (see "
-                                     "knowbench.datasets_src.mwpes.formats)")] = "gsm8k-example-solutions",
+    fmt: Annotated[str, typer.Option("--format", help=_FORMAT_HELP)] = "gsm8k-example-solutions",
     mapping: Annotated[str | None, typer.Option("--map", help="jsonl only: question=KEY,solution=KEY,gold=KEY"
                                                 "[,reference=KEY,model=KEY,id=KEY].")] = None,
     model: Annotated[str | None, typer.Option("--model", help="Name of the solver when the file has none.")] = None,
@@ -85,6 +101,7 @@ def ingest_mwpes(
     more_solutions: Annotated[list[Path] | None, typer.Argument(
         help="More solutions files of the same format (e.g. samples_<task>_<date>.jsonl of one lm_eval run).",
         show_default=False)] = None,
+    quiet: Quiet = False,
 ) -> None:
     """Turn published model solutions into a run folder, judged by knowbench's judge.
 
@@ -95,7 +112,7 @@ def ingest_mwpes(
 
     known = read_problems("gsm8k", problems) if problems is not None else ()
     counts = ingest([solutions, *(more_solutions or ())], out, fmt, mapping=mapping, model=model, problems=known,
-                    skip_bad_gold=skip_bad_gold)
+                    skip_bad_gold=skip_bad_gold, show_progress=not quiet)
     labelled = counts["published_wrong"] or counts["agree"]
     agreement = f"; agreement with the published label {counts['agree'] / counts['samples']:.2%}" if labelled else ""
     matched = f" ({counts['matched_problems']:,} matched to --problems)" if problems is not None else ""
@@ -106,5 +123,5 @@ def ingest_mwpes(
     )
 
 
-ingest_app.command("mwpes")(ingest_mwpes)
-ingest_app.command("mwp", help="Alias of `knowbench ingest mwpes`.")(ingest_mwpes)
+ingest_app.command("mwpes", cls=_IngestCommand)(ingest_mwpes)
+ingest_app.command("mwp", cls=_IngestCommand, help="Alias of `knowbench ingest mwpes`.")(ingest_mwpes)

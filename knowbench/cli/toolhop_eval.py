@@ -48,9 +48,9 @@ def eval_toolhop(
     feedback: Annotated[
         Feedback, typer.Option("--feedback", help="Feedback on a failed call.")
     ] = Feedback.detailed,
-    judge: Annotated[JudgeName, typer.Option("--judge", help="typed, or the official containment rule.")] = (
-        JudgeName.typed
-    ),
+    judge: Annotated[JudgeName, typer.Option("--judge", help=(
+        "typed, or the official containment rule (a resumed --out keeps its judge: re-judge with toolhop-report)."
+    ))] = JudgeName.typed,
     limit: Annotated[
         int | None, typer.Option("--limit", min=1, help="Evaluate only the first N rows.")
     ] = None,
@@ -67,6 +67,8 @@ def eval_toolhop(
     overwrite: Overwrite = False,
 ) -> None:
     """Evaluate a model on ToolHop; rerunning with the same --out resumes (traces.jsonl, config.json, report.json).
+
+    Resuming needs the same settings and judge; another judge is refused (`eval toolhop-report --judge` re-judges).
 
     Example: knowbench eval toolhop --data out/toolhop --backend transformers:smollm2 --scenario free --out runs/free
     """

@@ -24,7 +24,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from knowbench.cli.apps import BackendOption, JsonOutput, RunOut, app, eval_app, smi_app
+from knowbench.cli.apps import BackendOption, JsonOutput, Quiet, RunOut, app, eval_app, smi_app
 
 console = Console()
 
@@ -89,6 +89,7 @@ def eval_cbqa(
     max_new_tokens: Annotated[int, typer.Option("--max-new-tokens")] = 32,
     batch: Annotated[int, typer.Option("--batch", help="Prompts per backend call.")] = 32,
     shuffle_seed: Annotated[int | None, typer.Option("--shuffle-seed", help="Shuffle the facts before --limit.")] = None,
+    quiet: Quiet = False,
 ) -> None:
     """Closed-book QA accuracy per fact (templates x samples; correct when the object is in the continuation).
 
@@ -97,7 +98,7 @@ def eval_cbqa(
     """
     from knowbench.backends import load_backend
     from knowbench.datasets_src.triples import load_templates, read_facts
-    from knowbench.training.triples.cbqa import CBQAConfig, run_cbqa
+    from knowbench.training.triples.cbqa import CBQAConfig, check_cbqa_run, run_cbqa
 
     fact_list = read_facts(facts)
     if shuffle_seed is not None:
@@ -105,10 +106,11 @@ def eval_cbqa(
     fact_list = fact_list[:limit]
     config = CBQAConfig(samples=samples, temperature=temperature, max_new_tokens=max_new_tokens,
                         templates_per_fact=templates_per_fact, batch_prompts=batch)
-    relation_templates = load_templates(templates)  # a bad file fails before a model is loaded
+    relation_templates = load_templates(templates)  # a bad file, or an --out holding another run, fails
+    check_cbqa_run(out, config)  # before a model is loaded
     model = load_backend(backend)
     try:
-        results = run_cbqa(fact_list, relation_templates, model, out, config, show_progress=True)
+        results = run_cbqa(fact_list, relation_templates, model, out, config, show_progress=not quiet)
     finally:
         model.close()
     mean = sum(r.accuracy for r in results) / max(1, len(results))

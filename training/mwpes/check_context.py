@@ -9,12 +9,22 @@ Example:
 
 from __future__ import annotations
 
+import ast
 import math
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import warnings
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
 
-from knowbench.training.mwpes.steps import Equation, Step, numbers_in, split_steps, to_number
+from knowbench.training.mwpes.steps import (
+    Equation,
+    Step,
+    numbers_in,
+    safe_eval,
+    split_steps,
+    to_number,
+    unknown_expressions,
+)
 
 #: EIC's nine error types, then the labels used where none of them applies
 ERROR_TYPES = (
@@ -75,7 +85,7 @@ def unknowns_of(question: str, gold: str) -> dict[str, float]:
         return {}
     named = set(re.findall(r"(?:variable|value of)\s+'?([A-Za-z])'?(?![A-Za-z])", question))
     letters = named or set(re.findall(r"(?<![A-Za-z'-])([b-zB-HJ-Z])(?![A-Za-z'-])", question))
-    return {letter: value for letter in letters}
+    return {case: value for letter in letters for case in (letter.lower(), letter.upper())}  # "X" is also "x"
 
 
 @dataclass
@@ -87,6 +97,9 @@ class Context:
     reference_results: list[tuple[int, float]]
     has_reference: bool
     gold: tuple[float, ...] = ()
+    #: the question's unknowns valued at the gold answer, and the expressions in them the reference writes
+    unknowns: dict[str, float] = field(default_factory=dict)
+    unknown_expressions: tuple[str, ...] = ()
 
     @property
     def given(self) -> list[float]:
@@ -101,10 +114,82 @@ def make_context(question: str, reference: str, gold: str, unknowns: dict[str, f
     if gold_value is not None:
         values.append(gold_value)
     results = [(s.number, v) for s in ref_steps for v in s.results]
+    in_unknowns = tuple(p for s in ref_steps for e in unknown_expressions(s.text, unknowns)
+                        for p in unknown_parts(e, unknowns))
     return Context(literal, words, ref_steps, values, results, bool(ref_steps),
-                    (gold_value,) if gold_value is not None else ())
+                   (gold_value,) if gold_value is not None else (), dict(unknowns), in_unknowns)
 
 
 def known_numbers(ctx: Context, produced: Sequence[float]) -> list[float]:
     """Every number a step may use: the question's, the reference's, what the solution produced, free values."""
     return [*ctx.given, *ctx.reference_values, *produced, *FREE_VALUES]
+
+
+def same_function(a: str, b: str, unknowns: dict[str, float]) -> bool:
+    """Whether two expressions in the unknowns are one function of them (``x+1+1`` and ``x+2``; ``12*x/6`` and
+    ``2*x``), compared at the gold value and two other points."""
+    names = [n for n in unknowns if n in a or n in b]
+    if not names:
+        return False
+    agree = 0
+    for shift in (0.0, 1.37, 6.11):
+        values = {n: unknowns[n] + shift for n in unknowns}
+        left, right = safe_eval(a, values), safe_eval(b, values)
+        if left is None or right is None:
+            continue
+        if not close(left, right):
+            return False
+        agree += 1
+    return agree >= 2
+
+
+def unknown_parts(expression: str, unknowns: Collection[str]) -> list[str]:
+    """``expression`` and every part of it that involves an unknown: ``(x/2)*52+52`` -> itself, ``(x/2)*52`` and
+    ``x/2`` (a reference that writes the whole also writes each part)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SyntaxWarning)
+            tree = ast.parse(expression, mode="eval")
+    except SyntaxError:
+        return [expression]
+    out = [expression]
+    for node in ast.walk(tree.body):
+        if isinstance(node, ast.BinOp) and any(isinstance(n, ast.Name) and n.id in unknowns for n in ast.walk(node)):
+            part = ast.unparse(node)
+            if part not in out:
+                out.append(part)
+    return out
+
+
+def set_up_at(equation: Equation | None, earlier: Sequence[Step], ctx: Context) -> tuple[Step, str] | None:
+    """``(step, expression)`` when a failing equation in the unknown (checked at the gold value) equates an
+    expression that an earlier step already wrote and the reference never writes (as the same function of the
+    unknown): the equation only shows the error, the expression was set up wrong where it was first written.
+    ``None`` when the expression is new in the failing step or is the reference's own; without a reference, also
+    when the other side is a number nothing gives (then that number is the error, in the equation)."""
+    if equation is None or not equation.variables or not ctx.unknowns or \
+            not re.search(r"[-+*/]", equation.expression.lstrip("-")):
+        return None
+    if not ctx.has_reference:
+        produced = [v for s in earlier for v in (*s.results, *s.numbers)]
+        if not in_pool(equation.stated, known_numbers(ctx, produced)):
+            return None
+    if any(same_function(equation.expression, e, ctx.unknowns) for e in ctx.unknown_expressions):
+        return None  # the side in the unknown is right: the other side or the equating is wrong, here
+    for step in earlier:
+        for expression in unknown_expressions(step.text, ctx.unknowns):
+            if same_function(equation.expression, expression, ctx.unknowns):
+                return step, expression
+    return None
+
+
+def part_values(expression: str, unknowns: dict[str, float] | None = None) -> list[float]:
+    """The value of every part of ``expression`` (``52*(2+1)`` -> 156 and 3): what a chain's next link may use."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SyntaxWarning)
+            tree = ast.parse(expression, mode="eval")
+    except SyntaxError:
+        return []
+    values = (safe_eval(ast.unparse(node), unknowns) for node in ast.walk(tree.body) if isinstance(node, ast.BinOp))
+    return [v for v in values if v is not None]

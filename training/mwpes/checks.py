@@ -3,7 +3,9 @@
 Checks, in the order a step is examined (every rule follows from what the error type means; none is fitted to data):
 
 1. **arithmetic**: every stated equation must hold (``6 x 4 = 23`` fails); a single-letter unknown of the question
-   takes the gold value, so ``44 + 9x = 98 - 44`` is checked too. Failing: ``calculation_error``.
+   takes the gold value, so ``44 + 9x = 98 - 44`` is checked too. Failing: ``calculation_error``; but when the
+   failing equation's side in the unknown was already written by an earlier step and the reference never writes it
+   (as the same function of the unknown), the earlier step set it up wrong (``confusing_formula_error``).
 2. **operands**: every number the step computes with must come from the question, the reference, an earlier step or a
    unit constant; a new number is an added fact (``adding_irrelevant_information``) or a wrong copy.
 3. **values**: a value the step produces must lie on the reference's path (a reference value or a question number),
@@ -31,7 +33,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from knowbench.training.mwpes.check_context import (
@@ -44,10 +46,13 @@ from knowbench.training.mwpes.check_context import (
     in_pool,
     known_numbers,
     make_context,
+    part_values,
     question_numbers,
+    set_up_at,
     unknowns_of,
 )
-from knowbench.training.mwpes.error_types import align, classify, other_formula
+from knowbench.training.mwpes.edits import EditDiff, compare, number_change, refine
+from knowbench.training.mwpes.error_types import _replacement, align, classify, other_formula
 from knowbench.training.mwpes.steps import Equation, Step, numbers_in, split_steps, to_number
 
 __all__ = ["ERROR_TYPES", "Diagnosis", "StepCheck", "classify", "close", "diagnose", "holds", "in_pool",
@@ -85,7 +90,74 @@ class Diagnosis:
 
 
 def diagnose(question: str, solution: str, reference: str, gold: str, run_code: bool = True) -> Diagnosis:
-    """Check every step of ``solution``; the first failing one is the first error, typed against ``reference``."""
+    """Check every step of ``solution``; the first failing one is the first error, typed against ``reference``
+    (and retyped where the solution is an edit of the reference that drops or adds a step: :mod:`edits`)."""
+    found = _check_steps(question, solution, reference, gold, run_code)
+    if not reference.strip() or found.error_type == "truncated":
+        return found
+    unknowns = unknowns_of(question, gold)
+    steps, ref_steps = split_steps(solution, unknowns, run_code=False), split_steps(reference, unknowns, run_code=False)
+    diff = compare(steps, ref_steps)
+    if diff.is_edit and not diff.dropped and diff.first_change is not None:
+        ctx = make_context(question, reference, gold, unknowns)
+        if diff.first_change != found.first_error_step:
+            # the steps before the first change are the reference's own: the error cannot lie before it
+            found = _check_edited_step(diff, steps, ctx) or found
+        elif found.error_type == "other":
+            position = next(i for i, s in enumerate(steps) if s.number == diff.first_change)
+            counterpart = next((r for r in ref_steps if r.number == dict(diff.pairs).get(diff.first_change)), None)
+            produced = [v for s in steps[:position] for v in (*s.results, *s.numbers)]
+            if counterpart is not None:
+                found = _retype_by_numbers(found, steps[position], counterpart, ctx, produced)
+    return refine(found, diff, question, steps, ref_steps)
+
+
+def _check_edited_step(diff: EditDiff, steps: Sequence[Step], ctx: Context) -> Diagnosis | None:
+    """The diagnosis at the first step an edit of the reference changes, typed against the reference step it
+    stands for."""
+    position = next((i for i, s in enumerate(steps) if s.number == diff.first_change), None)
+    if position is None:
+        return None
+    step, later = steps[position], steps[position + 1:]
+    produced = [v for s in steps[:position] for v in (*s.results, *s.numbers)]
+    counterpart = dict(diff.pairs).get(step.number)
+    within = [r for r in ctx.reference if r.number == counterpart]
+    for check in (_check_arithmetic, _check_operands, _check_values):
+        found = check(step, ctx, produced, set(), later)
+        if found is not None:
+            break
+    else:
+        theirs = within[0].numbers if within else ()
+        equation = next((e for e in step.equations if not in_pool(e.stated, theirs)), None)
+        found = ("value", equation, f"step {step.number} changes the numbers of the reference's step {counterpart}")
+    diagnosis = _finish(found, step, ctx, [StepCheck(step.number, found[0], False, found[2])], produced,
+                        within or None)
+    return _retype_by_numbers(diagnosis, step, within[0], ctx, produced) if within else diagnosis
+
+
+def _retype_by_numbers(diagnosis: Diagnosis, step: Step, counterpart: Step, ctx: Context,
+                       produced: Sequence[float]) -> Diagnosis:
+    """A diagnosis of type ``other`` at an edited step, typed by how its numbers differ from those of the reference
+    step it stands for: a number brought in that the problem does not give, one number replaced by another (typed
+    by where the reference's number comes from), or a number left out."""
+    change = number_change(step, counterpart) if diagnosis.error_type == "other" else None
+    if change is None:
+        return diagnosis
+    how, mine, theirs = change
+    if how == "inserted" and any(not in_pool(v, known_numbers(ctx, produced)) for v in mine):
+        new = next(v for v in mine if not in_pool(v, known_numbers(ctx, produced)))
+        kind, why = "adding_irrelevant_information", f"it brings in {new:g}, which the problem does not give"
+    elif how == "replaced" and len(mine) == len(theirs) == 1:
+        earlier = [v for number, v in ctx.reference_results if number < counterpart.number]
+        kind, why = _replacement(mine[0], theirs[0], counterpart, ctx, produced, earlier, step.text)
+    elif how == "deleted":
+        kind, why = "missing_step", f"it leaves out {theirs[0]:g}, which the reference's step {counterpart.number} has"
+    else:
+        return diagnosis
+    return replace(diagnosis, error_type=kind, evidence=f"{diagnosis.evidence.split('; ')[0]}; {why}")
+
+
+def _check_steps(question: str, solution: str, reference: str, gold: str, run_code: bool = True) -> Diagnosis:
     unknowns = unknowns_of(question, gold)
     steps = split_steps(solution, unknowns, run_code=run_code)
     ctx = make_context(question, reference, gold, unknowns)
@@ -116,6 +188,9 @@ def diagnose(question: str, solution: str, reference: str, gold: str, run_code: 
             found = check(step, ctx, produced, detours, later)
             if found is not None:
                 checks.append(StepCheck(step.number, found[0], False, found[2]))
+                origin = set_up_at(found[1], steps[:position], ctx) if found[0] == "arithmetic" else None
+                if origin is not None:
+                    return _set_up_wrong(origin, found, ctx, checks)
                 skipped = _skipped_reference_step(steps[:position + 1], ctx)
                 if skipped is not None and _needs(step, found[1], skipped[1], ctx):
                     return _missing(step, skipped[1], found, checks)
@@ -162,7 +237,9 @@ def _check_operands(step: Step, ctx: Context, produced: list[float], detours: se
     known = known_numbers(ctx, produced) + list(UNIT_CONSTANTS)
     for equation in step.equations:
         new = [v for v in equation.operands if not in_pool(v, known)]
-        known += [v for v in (equation.stated, equation.computed) if v is not None]  # a chain builds on itself
+        # a chain builds on itself: "52 * (2 + 1) = 52 * 3" takes 3 from its previous link
+        known += [v for v in (equation.stated, equation.computed) if v is not None] + \
+            part_values(equation.expression, ctx.unknowns)
         if new:
             return ("operand", equation, f"step {step.number} computes {equation.expression} with "
                     f"{', '.join(f'{v:g}' for v in new)}, a number found neither in the question, the reference "
@@ -213,7 +290,8 @@ def _check_values(step: Step, ctx: Context, produced: list[float], detours: set[
 def _derived_alike(equation: Equation, ctx: Context) -> bool:
     """Whether the reference computes the same value from at least one of the same quantities (or never computes
     it in an equation at all, so there is nothing to compare)."""
-    same = [e for ref in ctx.reference for e in ref.equations if close(e.stated, equation.stated)]
+    # an equation in the unknown ("$306 = $300 + 3x", "x = 10") is a condition on it, no derivation of its value
+    same = [e for ref in ctx.reference for e in ref.equations if close(e.stated, equation.stated) and not e.variables]
     if not same:
         return True
     return any(in_pool(v, e.operands) for e in same for v in equation.operands)
@@ -360,12 +438,36 @@ def _new_fact(step: Step, ctx: Context, produced: Sequence[float]) -> float | No
     return None
 
 
+def _set_up_wrong(origin: tuple[Step, str], found: tuple[str, Any, str], ctx: Context,
+                  checks: list[StepCheck]) -> Diagnosis:
+    step, expression = origin
+    names = ", ".join(sorted(ctx.unknowns))
+    evidence = (f"{found[2]} at the gold value of {names}; step {step.number} set up {expression}, an expression "
+                "the reference never writes")
+    return Diagnosis(step.number, "confusing_formula_error", evidence, _CONFIDENCE["value"], step.text, "",
+                     tuple(checks))
+
+
+def _operators_swapped(equation: Equation | None, reference: tuple[Step, Equation | None] | None) -> bool:
+    """Whether ``equation`` combines exactly the quantities of its aligned reference equation with other operators."""
+    if equation is None or reference is None or reference[1] is None:
+        return False
+    mine = Counter(round(v, 6) for v in equation.operands)
+    theirs = Counter(round(v, 6) for v in reference[1].operands)
+    return mine == theirs and len(equation.operators) == len(reference[1].operators) and \
+        equation.operators != reference[1].operators
+
+
 def _finish(found: tuple[str, Any, str], step: Step, ctx: Context, checks: list[StepCheck],
-            produced: list[float]) -> Diagnosis:
+            produced: list[float], within: Sequence[Step] | None = None) -> Diagnosis:
     check, equation, evidence = found
     if check == "arithmetic":
-        reference = align(step, equation, ctx)
+        reference = align(step, equation, ctx, within)
         kind = "confusing_formula_error" if other_formula(step, equation, reference) else "calculation_error"
+        if kind == "calculation_error" and _operators_swapped(equation, reference):
+            # the reference's quantities under another operator, miscomputed too: the operator is the first mistake
+            kind, why = classify(step, equation, reference, ctx, produced)
+            evidence = f"{evidence}; {why}"
     elif check == "answer":
         gold_value = ctx.gold[0] if ctx.gold else None
         kind = ("answer_extraction" if in_pool(gold_value, produced) else "other" if ctx.has_reference
@@ -374,7 +476,7 @@ def _finish(found: tuple[str, Any, str], step: Step, ctx: Context, checks: list[
     elif not ctx.has_reference:
         kind, reference = ("adding_irrelevant_information" if check == "operand" else "no_reference"), None
     else:
-        reference = align(step, equation, ctx)
+        reference = align(step, equation, ctx, within)
         # a new number stated as a fact, in a step that is not the reference's formula with one number replaced
         replaced = reference is not None and reference[1] is not None and equation is not None and \
             reference[1].operators == equation.operators

@@ -44,11 +44,13 @@ def text_words(text: str) -> list[str]:
     return re.findall(r"[a-z]{3,}", text.lower())
 
 
-def align(step: Step, equation: Equation | None, ctx: Context) -> tuple[Step, Equation | None] | None:
-    """The reference step (and equation) closest to ``step``: shared operands, words and position."""
+def align(step: Step, equation: Equation | None, ctx: Context, within: Sequence[Step] | None = None
+          ) -> tuple[Step, Equation | None] | None:
+    """The reference step (and equation) closest to ``step``: shared operands, words and position (among
+    ``within`` when given: the reference step the solution's step is known to stand for)."""
     best, score = None, -1.0
     operands = Counter(round(v, 6) for v in (equation.operands if equation else step.numbers))
-    for ref in ctx.reference:
+    for ref in within or ctx.reference:
         if ref.kind == "answer":
             continue
         words = difflib.SequenceMatcher(None, text_words(step.text), text_words(ref.text)).ratio()

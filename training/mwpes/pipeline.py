@@ -239,10 +239,11 @@ class ErrorClusterPipeline:
         raw = np.asarray(self.clusterer.fit_predict(reduced), dtype=np.int64)
         timings["cluster_s"] = time.perf_counter() - clock
         clock = time.perf_counter()
-        # category ids 0..k-1 by decreasing cluster size
+        # identical texts share one cluster first (a cluster may empty out), then ids 0..k-1 by decreasing size
+        raw = share_identical(texts, raw)
         order = [c for c, _ in Counter(raw[raw >= 0].tolist()).most_common()]
         remap = {c: i for i, c in enumerate(order)}
-        raw_labels = share_identical(texts, np.array([remap.get(c, -1) for c in raw.tolist()], dtype=np.int64))
+        raw_labels = np.array([remap.get(c, -1) for c in raw.tolist()], dtype=np.int64)
         taxonomy = Taxonomy(params={
             "components": self.spec, "reassign_threshold": self.reassign_threshold, "n_examples": self.n_examples,
             "radius_quantile": self.radius_quantile, "embedding_dim": int(embeddings.shape[1]),

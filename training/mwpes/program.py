@@ -61,7 +61,12 @@ def _recorded(statement: ast.stmt) -> list[str]:
         return [statement.target.id]
     if (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call)
             and isinstance(statement.value.func, ast.Name) and statement.value.func.id == "print"):
-        return [ast.unparse(a) for a in statement.value.args]
+        out = []
+        for argument in statement.value.args:  # print(f"... {total} ..."): the values in the text
+            parts = [v.value for v in argument.values if isinstance(v, ast.FormattedValue)] \
+                if isinstance(argument, ast.JoinedStr) else [argument]
+            out += [ast.unparse(part) for part in parts]
+        return out
     return []
 
 

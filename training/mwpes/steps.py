@@ -140,8 +140,13 @@ def normalise_expression(text: str, variables: Collection[str] = ()) -> str:
     text = re.sub(r"\\[a-zA-Z]+", " ", text).replace("{", "(").replace("}", ")")
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
     text = re.sub(r"(?<=[\d)])\s*[xX]\s*(?=[\d($])", "*", text)
-    text = re.sub(r"/\s*(?:[A-Za-z][A-Za-z']*\s*)+(?=$|[^\w(])", " ", text)  # "$10/day": a rate's unit
+    if "x" not in variables and "X" not in variables:  # "1.5 hours x 3 days", "11 balloons/minute x 30 minutes"
+        text = re.sub(r"(?<=[\d)])((?:[\s/]*[A-Za-z][A-Za-z'/]*){1,3})\s+[xX]\s+(?=\$?\d)", r"\1 * ", text)
+    text = re.sub(r"/\s*(?:[A-Za-z][A-Za-z']*\s*)+(?=$|[^\w(])",  # "$10/day": a rate's unit, "365/x" a division
+                  lambda m: m.group(0) if m.group(0).strip("/ ") in variables else " ", text)
     text = re.sub(r"(\d+(?:\.\d+)?)\s*%", lambda m: f" {float(m.group(1)) / 100!r} ", text)
+    text = re.sub(r"(?<![A-Za-z])([A-Za-z])\s*%", lambda m: f"({m.group(1)}/100)" if m.group(1) in variables
+                  else m.group(0), text)  # "x% of $300": the unknown as a percentage
     text = re.sub(r"(?<=\d)-(?=[A-Za-z]{2})", " ", text)  # "25-inch", "2-legged": a number used as an adjective
     text = re.sub(r"[A-Za-z][A-Za-z']+", " ", text)  # words and units
     text = re.sub(r"(?<![A-Za-z])[A-Za-z](?![A-Za-z])", lambda m: _letter(m, variables), text)
@@ -168,13 +173,26 @@ _EXPRESSION_TAIL = re.compile(r"[-+*/()\d.\sA-Za-z]*[\d)]\s*$")
 
 def _expression_before(text: str, variables: Collection[str] = ()) -> str:
     """The arithmetic at the end of ``text`` (the left side of an ``=``)."""
-    clause = re.split(r"[:;,?!]\s|\.\s+(?=[A-Z])|\b(?:is|are|was|were|be|so|then|gives|makes|means|of)\b", text)[-1]
+    parts = re.split(r"[:;,?!]\s|\.\s+(?=[A-Z])|\b(?:is|are|was|were|be|so|then|gives|makes|means|of)\b", text)
+    clause = parts.pop()
+    # "$30 / 3 hours of dog walking", "2 packs of blue shirts * 4": the arithmetic goes on across an "of"
+    while parts and (not re.search(r"\d", clause) or re.match(r"\s*(?:[A-Za-z]{2,}\s+)*[-+*/×÷]", clause)):
+        clause = f"{parts.pop()} {clause}"
     expression = normalise_expression(clause, variables)
     match = re.search(r"[-+(\d.A-Za-z][-+*/()\d.A-Za-z]*$", expression)
-    return match.group(0) if match else ""
+    return _balanced(match.group(0)) if match else ""
 
 
-_LEADING = re.compile(r"^\s*\$?\s*-?(?:[\d(]|[A-Za-z](?![A-Za-z]))[\d$.,()\s+\-*/x×÷%^]*(?:[A-Za-z](?![A-Za-z]))?"
+def _balanced(expression: str) -> str:
+    """Drop the parentheses of the surrounding prose: ``(100-20`` of "(since 100 - 20 = 80" -> ``100-20``."""
+    while expression.startswith("(") and expression.count("(") > expression.count(")"):
+        expression = expression[1:]
+    while expression.endswith("(") or (expression.endswith(")") and expression.count(")") > expression.count("(")):
+        expression = expression[:-1].rstrip("*/+-")
+    return expression
+
+
+_LEADING = re.compile(r"^\s*-?\s*\$?\s*-?(?:[\d(]|[A-Za-z](?![A-Za-z]))[\d$.,()\s+\-*/x×÷%^]*(?:[A-Za-z](?![A-Za-z]))?"
                       r"[\d$.,()\s+\-*/x×÷%^]*")
 
 
@@ -183,7 +201,9 @@ def _expression_after(text: str, variables: Collection[str] = ()) -> str:
     match = _LEADING.match(text)
     if not match:
         return ""
-    return normalise_expression(match.group(0).rstrip(" .,"), variables).strip("*/+") if match.group(0).strip() else ""
+    if not match.group(0).strip():
+        return ""
+    return _balanced(normalise_expression(match.group(0).rstrip(" .,("), variables).strip("*/+"))
 
 
 def _variables(expression: str) -> tuple[str, ...]:
@@ -212,8 +232,10 @@ def equations(text: str, unknowns: dict[str, float] | None = None) -> tuple[Equa
         right = _expression_after(pieces[index], unknowns)
         if not left or not right:
             continue
-        if not re.search(r"[-+*/A-Za-z]", left.lstrip("-")):  # "= 24" restating a number is no arithmetic
-            continue
+        if not re.search(r"[-+*/A-Za-z]", left.lstrip("-")):  # "= 24" restating a number is no arithmetic ...
+            if not set(_variables(right)) & set(unknowns):
+                continue
+            left, right = right, left  # ... but "$115 = $85 + x" is an equation in the unknown, read right to left
         if any(e.expression == left for e in found):
             continue
         found.append(_equation(left, right, pieces[index - 1][-60:] + "=" + pieces[index][:40], unknowns))
@@ -221,6 +243,24 @@ def equations(text: str, unknowns: dict[str, float] | None = None) -> tuple[Equa
         if letter in unknowns and not any(e.expression == letter for e in found):
             found.append(_equation(letter, normalise_expression(value), plain.strip()[:80], unknowns))
     return tuple(e for e in found if e.expression)
+
+
+def unknown_expressions(text: str, unknowns: Collection[str]) -> tuple[str, ...]:
+    """The arithmetic in ``text`` that involves an unknown (``12 * x``, ``x + 1 + 1 = x + 2``: both sides), normalised.
+
+    Example:
+        >>> unknown_expressions("So, the total is x + 1 + 1 = x + 2 books.", {"x"})
+        ('x+1+1', 'x+2')
+    """
+    if not unknowns:
+        return ()
+    out: list[str] = []
+    for piece in _CALC.sub(" ", text).split("="):
+        for found in (_expression_before(piece, unknowns), _expression_after(piece, unknowns)):
+            if found and found not in out and set(_variables(found)) & set(unknowns) and \
+                    re.search(r"[-+*/]", found.lstrip("-")):
+                out.append(found)
+    return tuple(out)
 
 
 #: "the value of x is 5", "x is 5": a statement of the unknown's value
@@ -274,21 +314,30 @@ def _dedent(lines: list[str]) -> list[str]:
     return textwrap.dedent("\n".join(lines)).split("\n")
 
 
-def raw_steps(solution: str) -> list[tuple[int, str]]:
-    """``(number, text)`` pairs in the solution's own numbering (see the module docstring)."""
+def raw_steps(solution: str, keep_indent: bool = False) -> list[tuple[int, str]]:
+    """``(number, text)`` pairs in the solution's own numbering (see the module docstring); ``keep_indent`` keeps
+    each step's leading spaces (the block structure of code), less the indentation all steps share."""
     text = solution.replace("\r\n", "\n").strip()
+    trim = (lambda t: t.strip("\n").rstrip()) if keep_indent else str.strip
     prefixes = list(_STEP_PREFIX.finditer(text))
     if (prefixes and prefixes[0].start() == 0) or len(prefixes) >= 2:
         out = []
         for index, match in enumerate(prefixes):
             end = prefixes[index + 1].start() if index + 1 < len(prefixes) else len(text)
-            out.append((int(match.group(1)), text[match.end():end].strip()))
-        return out
+            out.append((int(match.group(1)), trim(text[match.end():end])))
+        return _shared_indent_removed(out) if keep_indent else out
     lines = [line for line in text.split("\n") if line.strip()]
     if len(lines) > 1:
-        return list(enumerate((line.strip() for line in lines), start=1))
+        out = list(enumerate((trim(line) for line in lines), start=1))
+        return _shared_indent_removed(out) if keep_indent else out
     sentences = [s.strip() for s in _SENTENCE.split(text) if s.strip()]
     return list(enumerate(sentences, start=1))
+
+
+def _shared_indent_removed(pieces: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    lines = [line for _, t in pieces for line in t.split("\n") if line.strip()]
+    shared = min((len(line) - len(line.lstrip(" ")) for line in lines), default=0)
+    return [(n, "\n".join(line[shared:] for line in t.split("\n"))) for n, t in pieces]
 
 
 def split_steps(solution: str, unknowns: dict[str, float] | None = None, run_code: bool = True) -> list[Step]:
@@ -297,13 +346,16 @@ def split_steps(solution: str, unknowns: dict[str, float] | None = None, run_cod
     ``run_code`` runs program-of-thought solutions in the sandbox (:mod:`knowbench.training.mwpes.program`).
     """
     pieces = raw_steps(solution)
-    code_lines = [text for _, text in pieces]
-    if len(pieces) >= 2 and looks_like_code(code_lines):
+    code = pieces if len(pieces) >= 2 and looks_like_code([t for _, t in pieces]) else None
+    if code is None and len(pieces) >= 2 and any(t.rstrip().endswith(":") for _, t in pieces):
+        indented = raw_steps(solution, keep_indent=True)  # a block (def, for, if) needs its body's indentation
+        code = indented if looks_like_code([t for _, t in indented]) else None
+    if code is not None:
         values: dict[int, tuple[float, ...]] = {}
         if run_code:
             from knowbench.training.mwpes.program import run_program
 
-            values = run_program([(n, t) for n, t in pieces])
+            values = run_program(code)
         return [Step(n, t, "code", (), numbers_in(t.split("#")[0]), values.get(n, ())) for n, t in pieces]
     steps = []
     for number, text in pieces:

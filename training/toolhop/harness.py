@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from knowbench.backends.base import Completion, GenerationConfig, ModelBackend, ToolCall
-from knowbench.errors import ConfigError, ContextLengthError
+from knowbench.errors import ConfigError, ContextLengthError, RunStateError
 from knowbench.io import RunFolder
 from knowbench.loaders.toolhop import ToolHopRow
 from knowbench.training.toolhop.judge import JUDGES, extract_answer, normalise_text
@@ -40,7 +40,8 @@ from knowbench.training.toolhop.prompts import (
 
 TRACES = "traces.jsonl"
 CONFIG = "config.json"
-#: configuration keys that change traces; a resumed run must match them (judge and limit may change)
+#: configuration keys that change traces; a resumed run must match them. Traces hold every judge's verdict, so
+#: :func:`evaluate` may resume with another judge; :func:`check_run_dir` (the report of ``run_eval``) may not.
 _RUN_KEYS = (
     "data_fingerprint",
     "model",
@@ -336,16 +337,31 @@ def prepare_run_dir(run_dir: Path, config: dict[str, Any], overwrite: bool = Fal
 
 
 def check_run_dir(run_dir: str | Path, rows: Sequence[ToolHopRow], settings: EvalSettings) -> None:
-    """Before a model is loaded: refuse a run folder whose rows or settings differ (RunStateError)."""
+    """Before a model is loaded: refuse a run folder whose rows, settings or judge differ (RunStateError).
+
+    The judge is checked too: resuming with another one would silently rescore the finished run. When the judge is
+    all that differs, the one-line error names the command that re-judges the run's traces instead.
+    """
     partial = {
         "data_fingerprint": rows_fingerprint(rows),
         "scenario": settings.scenario,
         "feedback": settings.feedback,
+        "judge": settings.judge,
         "max_turns": settings.max_turns,
         "max_new_tokens": settings.max_new_tokens,
         "max_tool_chars": settings.max_tool_chars,
     }
-    RunFolder.check(run_dir, partial, RUN_KIND, partial=True)
+    try:
+        RunFolder.check(run_dir, partial, RUN_KIND, partial=True)
+    except RunStateError as error:
+        without_judge = {key: value for key, value in partial.items() if key != "judge"}
+        try:
+            RunFolder.check(run_dir, without_judge, RUN_KIND, partial=True)
+        except RunStateError:
+            raise error from None  # more than the judge differs: the error names every key
+        raise RunStateError(
+            f"{error}; to re-judge its traces run `knowbench eval toolhop-report {run_dir} --judge {settings.judge}`"
+        ) from None
 
 
 def evaluate(

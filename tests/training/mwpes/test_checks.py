@@ -36,9 +36,9 @@ def _check(solution: str, reference: str = REFERENCE, question: str = QUESTION, 
     # an earlier step's value copied wrong
     ("She eats 3 + 4 = 7 eggs every day.\nShe has 16 - 7 = 9 eggs left.\nShe makes 8 * 2 = $16 every day.\n#### 16",
      3, "referencing_previous_step_value_error"),
-    # a quantity the reference combines is left out
+    # a quantity the reference combines is left out (where the solution, an edit of the reference, drops it)
     ("She eats 3 eggs every day.\nShe has 16 - 3 = 13 eggs left.\nShe makes 13 * 2 = $26 every day.\n#### 26",
-     2, "missing_step"),
+     1, "missing_step"),
     # a quantity the problem does not give is added
     ("She eats 3 + 4 = 7 eggs every day.\nShe also gives 5 eggs away, so she has 16 - 7 - 5 = 4 eggs left.\n"
      "She makes 4 * 2 = $8 every day.\n#### 8", 2, "adding_irrelevant_information"),
@@ -205,3 +205,93 @@ def test_a_conversion_constant_stated_wrong_is_a_unit_error_even_when_it_equals_
     solution = "That is 15+30+15 = 60 minutes.\nThere are 70 minutes in an hour, so 60/70 = 0.857 hours.\n#### 0.857"
     diagnosis = diagnose(question, solution, reference, "1")
     assert (diagnosis.first_error_step, diagnosis.error_type) == (2, "unit_conversion_error"), diagnosis.evidence
+
+
+BOOKS = ("Dolly has x books. Pandora has one. If both Dolly and Pandora read each others' books as well as their own, "
+         "they will collectively read six books by the end. What is the value of unknown variable x?")
+BOOKS_REFERENCE = ("They read x + 1 + x + 1 = 2x + 2 books in total.\nSo 2x + 2 = 6.\nSubtracting 2, 2x = 4.\n"
+                   "Dividing by 2, x = 2.\n#### 2")
+
+
+def test_a_wrong_expression_in_the_unknown_is_wrong_where_it_is_set_up() -> None:
+    # step 2 writes x + 2 (the reference has 2x + 2); only step 4 equates it and fails at the gold x = 2
+    solution = ("Step 1: Dolly has x books and Pandora has one book.\nStep 2: They read a total of x + 1 + 1 = x + 2 "
+                "books.\nStep 3: By the end, they read six books.\nStep 4: So, x + 2 = 6.\nStep 5: x = 6 - 2 = 4.\n"
+                "Step 6: #### 4")
+    diagnosis = diagnose(BOOKS, solution, BOOKS_REFERENCE, "2")
+    assert (diagnosis.first_error_step, diagnosis.error_type) == (2, "confusing_formula_error"), diagnosis.evidence
+    assert "step 2 set up x+1+1" in diagnosis.evidence
+    # the same wrong expression written first in the equation itself: the equation is the first wrong step
+    direct = ("Step 1: Dolly has x books and Pandora has one book.\nStep 2: By the end, they read six books.\n"
+              "Step 3: So, x + 1 + 1 = 6.\nStep 4: x = 4.\nStep 5: #### 4")
+    assert diagnose(BOOKS, direct, BOOKS_REFERENCE, "2").first_error_step == 3
+    # the expression is the reference's own: the equation's other side is wrong, so the equation is the error
+    right_expression = ("Step 1: They read x + 1 + x + 1 = 2x + 2 books.\nStep 2: By the end, they read eight books.\n"
+                        "Step 3: So, 2x + 2 = 8.\nStep 4: x = 3.\nStep 5: #### 3")
+    assert diagnose(BOOKS, right_expression, BOOKS_REFERENCE, "2").first_error_step == 3
+
+
+def test_an_unknown_equation_is_traced_through_a_rewritten_expression() -> None:
+    # "(12 * x) / 6 = 2x" holds for every x, so step 2 passes its arithmetic; 2x is the same function, so the
+    # failing "2x = 100" goes back to step 2 (the reference divides by the speed, 10)
+    question = ("James runs 12 miles a day for x days a week. He runs 10 miles an hour. He runs for 6 hours a week. "
+                "What is the value of unknown variable x?")
+    reference = "He runs 12 * x miles a week.\nThat takes 12 * x / 10 hours.\nSo 12 * x / 10 = 6.\nx = 5.\n#### 5"
+    solution = ("Step 1: He runs 12 * x miles a week.\nStep 2: Dividing by the 6 hours: (12 * x) / 6 = 2x.\n"
+                "Step 3: We are given that 2x is 100 miles, so 2x = 100.\nStep 4: x = 100 / 2 = 50.\nStep 5: #### 50")
+    assert diagnose(question, solution, reference, "5").first_error_step == 2
+
+
+def test_an_equation_with_the_number_first_is_checked() -> None:
+    question = ("Jayden had $70. His sister gave him half of her $90 allowance to help him buy a camera that costs x. "
+                "How much more does Jayden need? If we know the answer of the above question is 85, what is the value "
+                "of unknown variable x?")
+    reference = ("Ava gave him $90/2 = $45.\nHe has $70 + $45 = $115.\nHe needs x - $115 more.\nSo x - $115 = $85.\n"
+                 "x = $200.\n#### 200")
+    solution = ("Step 1: Ava gave him (1/2)*$90 = $45.\nStep 2: He has $70 + $45 = $115.\n"
+                "Step 3: He needs $85 more, so we can write: $115 = $85 + x.\nStep 4: $30 = x.\nStep 5: #### 30")
+    diagnosis = diagnose(question, solution, reference, "200")
+    assert diagnosis.first_error_step == 3 and "85+x" in diagnosis.evidence
+
+
+def test_a_condition_on_the_unknown_does_not_derive_a_value() -> None:
+    # the reference reaches 306 only in "$306 = $300 + 3x", a condition on x: the solution's 275 + 31 = 306 is no
+    # other formula for it, and the first wrong step is the equation with the wrong interest
+    question = ("Stephen borrowed $300 and will return it with an additional x% of the money. For 11 months he pays "
+                "$25 a month and in the twelfth month he pays $31. What is the value of unknown variable x?")
+    reference = ("In 11 months he pays $25 * 11 = $275.\nSo $306 = $300 + 3x.\n3x = 6.\nx = 2.\n#### 2")
+    solution = ("Step 1: In 11 months he pays 11 * $25 = $275.\nStep 2: In all he pays $275 + $31 = $306.\n"
+                "Step 3: The interest is x% of $300, so x% * $300 = $306 - $275.\nStep 4: x = 31 / 3 = 10.33.\n"
+                "Step 5: #### 10")
+    diagnosis = diagnose(question, solution, reference, "2")
+    assert diagnosis.first_error_step == 3, diagnosis.evidence
+
+
+def test_a_program_with_a_function_is_run_and_checked() -> None:
+    question = ("A pool is 14 feet wide, 25 feet long and 4 feet deep. It needs 5.9 gallons of water per cubic foot, "
+                "at $0.10 per gallon. How much will it cost to fill the pool?")
+    reference = ("The volume is 14 * 25 * 4 = 1400 cubic feet.\nIt needs 1400 * 5.9 = 8260 gallons.\n"
+                 "It costs 0.10 * 8260 = $826.\n#### 826")
+    solution = ("Step 1: def volume(wide, long, deep):\nStep 2:     return wide * long * deep\n"
+                "Step 3: v = volume(14, 25, 4)\nStep 4: cost = v * 0.10\nStep 5: print(cost)")
+    diagnosis = diagnose(question, solution, reference, "826")
+    assert diagnosis.first_error_step == 4 and "140" in diagnosis.evidence, diagnosis.evidence
+
+
+def test_a_chain_takes_its_numbers_from_its_previous_link() -> None:
+    question = "A bakery sells 52 boxes a week. Each box holds 2 muffins and 1 scone. How many items does it sell a week?"
+    reference = "It sells 52 * 2 = 104 muffins.\nIt sells 52 * 1 = 52 scones.\nIn all 104 + 52 = 156 items.\n#### 156"
+    # 3 is the (2 + 1) of the chain's first link, not a number brought in
+    chained = "Step 1: It sells 52 * (2 + 1) = 52 * 3 = 156 items a week.\nStep 2: #### 156"
+    assert diagnose(question, chained, reference, "156").first_error_step is None
+    brought_in = "Step 1: It sells 52 * (2 + 1) = 52 * 4 = 208 items a week.\nStep 2: #### 208"
+    assert diagnose(question, brought_in, reference, "156").first_error_step == 1
+
+
+def test_the_unknown_is_one_letter_in_either_case() -> None:
+    question = ("Janet had 22 green pens. Then she bought X bags of blue pens with 9 pens each. She has 76 pens now. "
+                "What is the value of unknown variable X?")
+    # the question writes X, the solution x: its equation is still checked at the gold value (6)
+    solution = "Step 1: She has 22 + 9x pens.\nStep 2: So 22 + 9x = 86.\nStep 3: 9x = 86 - 22 = 64.\nStep 4: #### 7.11"
+    diagnosis = diagnose(question, solution, "", "6")
+    assert diagnosis.first_error_step == 2 and "22+9*x" in diagnosis.evidence, diagnosis.evidence

@@ -6,7 +6,15 @@ import json
 import re
 from pathlib import Path
 
-from knowbench.training.mwpes.steps import equations, normalise_expression, raw_steps, split_steps
+import pytest
+
+from knowbench.training.mwpes.steps import (
+    equations,
+    normalise_expression,
+    raw_steps,
+    split_steps,
+    unknown_expressions,
+)
 
 MR = "mwp_solutions/mr_gsm8k_wrong_dev.jsonl"
 
@@ -68,3 +76,52 @@ def test_program_of_thought_runs_in_the_sandbox(shared_data: Path) -> None:
         target = code.split("=")[0].strip()
         if target.isidentifier() and isinstance(namespace.get(target), int | float):
             assert step.values == (float(namespace[target]),)
+
+
+def test_equations_in_the_unknown_as_written_in_reversed_questions() -> None:
+    x = {"x": 200.0}
+    # "/x" divides by the unknown; "/day" is still a rate's unit
+    assert normalise_expression("$365 / x", x) == "365/x" and normalise_expression("26 days * $10/day", x) == "26*10"
+    (division,) = equations("so we can write: $365 / x = $803.", {"x": 5.0})
+    assert (division.expression, division.stated, division.computed) == ("365/x", 803.0, 73.0)
+    # the number first: read right to left, but only when the other side has the unknown
+    (swapped,) = equations("so we can write: $115 = $85 + x.", x)
+    assert (swapped.expression, swapped.stated, swapped.computed) == ("85+x", 115.0, 285.0)
+    assert equations("The total is 30 = 5 + 25 apples.", x) == ()
+    # "x%" is the unknown as a percentage
+    (percent,) = equations("x% * $300 = $306 - $275", {"x": 2.0})
+    assert (percent.expression, percent.stated, percent.computed) == ("(x/100)*300", 31.0, 6.0)
+    # prose parentheses around an equation, and a negative amount of money
+    (aside,) = equations("Luri can add: 100 - 20 = 80 (since he has 20 songs).")
+    assert (aside.expression, aside.stated) == ("100-20", 80.0)
+    (negative,) = equations("we get: $15.00x = -$135.00.", {"x": 6.0})
+    assert (negative.stated, negative.computed) == (-135.0, 90.0)
+
+
+def test_expressions_in_the_unknown_are_found_in_prose_and_on_both_sides() -> None:
+    x = {"x"}
+    assert unknown_expressions("So, they read a total of x + 1 + 1 = x + 2 books.", x) == ("x+1+1", "x+2")
+    assert unknown_expressions("so she divides the interest by the months, which is $365 / x.", x) == ("365/x",)
+    assert unknown_expressions("She bought 3 + 4 = 7 eggs.", x) == ()
+    assert unknown_expressions("Then x = 5.", x) == ()  # the bare unknown is no expression
+    assert unknown_expressions("x + 1 = 2", set()) == ()
+
+
+def test_code_blocks_keep_their_indentation() -> None:
+    solution = ("Step 1: def volume(wide, long, deep):\nStep 2:     return wide * long * deep\n"
+                "Step 3: v = volume(14, 25, 4)\nStep 4: cost = v * 0.10\nStep 5: print(cost)")
+    steps = split_steps(solution)
+    assert {s.kind for s in steps} == {"code"} and [s.number for s in steps] == [1, 2, 3, 4, 5]
+    assert steps[2].values == (1400.0,) and steps[3].values[0] == pytest.approx(140.0)
+    assert steps[1].text == "return wide * long * deep"  # the step's text stays as written, without the indent
+    assert [t for _, t in raw_steps(solution, keep_indent=True)][:2] == ["def volume(wide, long, deep):",
+                                                                        "    return wide * long * deep"]
+
+
+def test_a_formatted_print_reports_the_values_it_shows() -> None:
+    from knowbench.sandbox import InProcessSandbox
+    from knowbench.training.mwpes.program import run_program
+
+    values = run_program([(1, "bags = 16 * 0.75"), (2, "cost = bags * 2"), (3, 'print(f"She spends ${cost:.2f}")')],
+                         sandbox=InProcessSandbox())
+    assert values == {1: (12.0,), 2: (24.0,), 3: (24.0,)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 
 import pytest
 
@@ -12,7 +13,7 @@ from knowbench.backends.tool_parsing import parse_text_tool_calls
 from knowbench.errors import ConfigError, RunStateError
 from knowbench.io import read_jsonl
 from knowbench.training.toolhop import EvalSettings, evaluate, report_from_run, run_eval
-from knowbench.training.toolhop.harness import Episode, prepare_run_dir, run_config
+from knowbench.training.toolhop.harness import Episode, check_run_dir, prepare_run_dir, run_config
 from knowbench.training.toolhop.judge import JUDGES, extract_answer, parse_date, parse_number
 from knowbench.training.toolhop.prompts import MANDATORY_REMINDER, MINIMAL_FEEDBACK
 from knowbench.training.toolhop.report import summarise, table4
@@ -133,6 +134,17 @@ def test_settings_and_run_config_are_checked(toolhop_rows, smollm2, tmp_path):
         prepare_run_dir(tmp_path, run_config(toolhop_rows[:2], smollm2, EvalSettings("mandatory"), "data"))
     with pytest.raises(RunStateError, match="data_fingerprint"):
         prepare_run_dir(tmp_path, run_config(toolhop_rows[2:4], smollm2, EvalSettings("free"), "data"))
+
+
+def test_check_run_dir_refuses_another_judge(toolhop_rows, smollm2, tmp_path):
+    # traces hold every judge's verdict, so `evaluate` resumes with another judge; a report may not be rescored
+    prepare_run_dir(tmp_path, run_config(toolhop_rows[:2], smollm2, EvalSettings("free"), "data"))
+    check_run_dir(tmp_path, toolhop_rows[:2], EvalSettings("free"))
+    with pytest.raises(RunStateError, match=rf"judge: 'typed' -> 'containment'.*toolhop-report {re.escape(str(tmp_path))} --judge containment"):
+        check_run_dir(tmp_path, toolhop_rows[:2], EvalSettings("free", judge="containment"))
+    with pytest.raises(RunStateError, match="judge") as error:  # more differs: every key named, no re-judging
+        check_run_dir(tmp_path, toolhop_rows[:2], EvalSettings("mandatory", judge="containment"))
+    assert "scenario" in str(error.value) and "toolhop-report" not in str(error.value)
 
 
 # -- real SmolLM2 end to end ----------------------------------------------------------------------------------------
