@@ -98,12 +98,20 @@ def cluster_update(
     run: Annotated[Path, typer.Argument(help="Run folder written by `knowbench cluster mwpes`.")],
     data: Annotated[Path, typer.Option("--data", help="MWPES folder with new errors.")],
     config: Annotated[str, typer.Option("--config")] = "all",
-    merge_threshold: Annotated[float, typer.Option("--merge-threshold", help="Centroid cosine to merge.")] = 0.92,
+    merge_threshold: Annotated[float, typer.Option("--merge-threshold", help="Centroid cosine two categories must "
+                                                   "reach to merge (one of them new or grown in this update).")] = 0.92,
     min_new_size: Annotated[int, typer.Option("--min-new-size", help="Smallest new category.")] = 10,
     cache: Annotated[Path | None, typer.Option("--cache", help="Embedding cache folder.")] = None,
     plots: Annotated[bool, typer.Option("--plots/--no-plots")] = True,
+    respect_separation: Annotated[bool, typer.Option(
+        "--respect-separation/--ignore-separation",
+        help="Merge only pairs closer than the taxonomy's separation (the centroid cosine of the closest two "
+             "categories it keeps apart); --ignore-separation merges at --merge-threshold alone.")] = True,
 ) -> None:
     """Assign new errors to the taxonomy, grow new categories from the pool, merge near-duplicates.
+
+    A pool cluster that duplicates a category joins it; two categories merge only when one of them changed in this
+    update and they are closer than any two categories the taxonomy keeps apart (its separation).
 
     Example: knowbench cluster update runs/gsm8k-taxonomy --data out/mwpes-new
     """
@@ -114,12 +122,15 @@ def cluster_update(
     if not (run / "taxonomy.json").is_file():
         raise RunStateError(f"{run}: no taxonomy.json here; create the run with `knowbench cluster mwpes` first")
     options = {"embedder": {"cache_dir": cache}} if cache is not None else None
-    updater = TaxonomyUpdater(merge_threshold=merge_threshold, min_new_size=min_new_size, component_options=options)
+    updater = TaxonomyUpdater(merge_threshold=merge_threshold, min_new_size=min_new_size, component_options=options,
+                              respect_separation=respect_separation)
     report = updater.update_run(run, load_error_samples(data, config), plots=plots)
+    merges = [f"{b}->{a} ({s:.4f})" for (a, b), s in zip(report.merged, report.merge_similarity, strict=True)]
     console.print(
         f"taxonomy v{report.version}: {report.new_samples:,} new errors ({report.skipped_known:,} already known), "
         f"{report.assigned:,} assigned to existing categories, new categories {report.created or 'none'}, "
-        f"merged {[f'{b}->{a}' for a, b in report.merged] or 'none'}, {report.pooled:,} in the pool"
+        f"pool clusters joined {report.joined or 'none'}, merged {merges or 'none'} (separation "
+        f"{report.separation:.4f}), {report.pooled:,} in the pool"
     )
 
 

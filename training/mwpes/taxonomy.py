@@ -118,7 +118,8 @@ class Taxonomy:
             best_ids[start:start + 50_000] = ids[index]
             best_sim[start:start + 50_000] = similarity[np.arange(len(index)), index]
             required[start:start + 50_000] = np.maximum(radius[index], threshold)
-        return np.where(best_sim >= required, best_ids, -1), best_sim
+        # float noise: an exact repeat of a one-text category (radius 1.0) reaches it at 1 - 1e-7, not 1.0
+        return np.where(best_sim >= required - 1e-5, best_ids, -1), best_sim
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -1,10 +1,24 @@
 """Dynamic update of a taxonomy without reclustering everything.
 
 ``update`` (1) assigns each new error to its nearest category when the cosine similarity to the centroid reaches the
-taxonomy's threshold, (2) keeps the rest in a pool (together with earlier outliers), (3) clusters only the pool and
-turns its dense parts into new categories with fresh ids, (4) merges categories whose centroids became
-near-duplicates (the larger keeps its id, the smaller is retired with ``merged_into``), and records every event in
-the categories' ``lineage`` and the taxonomy's ``history``. Existing ids never change meaning.
+taxonomy's threshold, (2) keeps the rest in a pool (together with earlier outliers), (3) clusters only the pool; a
+dense part holding new errors joins (grows) a category it duplicates, or else becomes a category with a fresh id,
+(4) merges near-duplicate categories (the larger keeps its id, the smaller is retired with ``merged_into``), and
+records every event in the categories' ``lineage`` and the taxonomy's ``history``. Existing
+ids never change meaning.
+
+"Near-duplicate" is judged against the taxonomy's own resolution, not only a fixed cosine. The embedded texts are
+short normalised analyses ("missing step: it leaves out N, ..."), so raw MiniLM centroids of categories the initial
+clustering deliberately kept apart reach cosines of 0.99 (sentence embeddings are anisotropic, which inflates all
+cosines: Ethayarajh, EMNLP 2019, "How Contextual are Contextualized Word Representations?"). A fixed 0.92 then
+undoes the clustering. So a pair merges (or a pool cluster joins a category) only when
+
+* its centroid cosine reaches ``merge_threshold`` and exceeds the taxonomy's ``separation``: the highest centroid
+  cosine between two categories it keeps apart (``params["separation"]``, recorded after each update; computed from
+  the current categories when a taxonomy has none yet). A merge must be tighter than any distinction the taxonomy
+  already makes, else it would contradict it;
+* and at least one side was created or received members in this update: nothing changed between two untouched
+  categories, so the decision that kept them apart stands.
 
 Example:
     >>> from knowbench.training.mwpes.update import TaxonomyUpdater  # doctest: +SKIP
@@ -31,6 +45,24 @@ from knowbench.training.mwpes.runs import TAXONOMY, read_assignments, size_bucke
 from knowbench.training.mwpes.samples import ErrorSample
 from knowbench.training.mwpes.taxonomy import Category, Taxonomy
 
+#: float32 noise allowed when a recomputed centroid cosine is compared with the recorded separation
+_TOLERANCE = 1e-5
+
+
+def separation(centroids: np.ndarray) -> float:
+    """The highest cosine between two of the unit ``centroids`` (the pair the taxonomy keeps apart most narrowly);
+    ``-1.0`` with fewer than two.
+
+    Example:
+        >>> separation(np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]]))
+        0.8
+    """
+    if len(centroids) < 2:
+        return -1.0
+    similarity = centroids @ centroids.T
+    np.fill_diagonal(similarity, -np.inf)
+    return round(float(similarity.max()), 12)
+
 
 @dataclass
 class UpdateReport:
@@ -41,18 +73,27 @@ class UpdateReport:
     created: list[int] = field(default_factory=list)
     merged: list[tuple[int, int]] = field(default_factory=list)
     skipped_known: int = 0
+    #: categories a pool cluster joined instead of becoming a near-duplicate category
+    joined: list[int] = field(default_factory=list)
+    #: centroid cosine of each merged pair, in the order of ``merged``
+    merge_similarity: list[float] = field(default_factory=list)
+    #: the taxonomy's separation this update judged merges against
+    separation: float = -1.0
 
     def to_json(self) -> dict[str, Any]:
         return {"version": self.version, "new_samples": self.new_samples, "assigned": self.assigned,
                 "pooled": self.pooled, "created": self.created, "merged": [list(m) for m in self.merged],
-                "skipped_known": self.skipped_known}
+                "skipped_known": self.skipped_known, "joined": self.joined,
+                "merge_similarity": self.merge_similarity, "separation": round(self.separation, 6)}
 
 
 class TaxonomyUpdater:
     """Grows a taxonomy with new samples. Components default to the names recorded in the taxonomy's params.
 
-    ``min_new_size``: smallest pool cluster that becomes a category; ``merge_threshold``: centroid cosine at which
-    two categories merge; ``assign_threshold``: defaults to the taxonomy's ``reassign_threshold``.
+    ``min_new_size``: smallest pool cluster that becomes a category; ``merge_threshold``: centroid cosine two
+    categories must reach to merge (one of them must also have changed in this update and, with
+    ``respect_separation``, they must be closer than the taxonomy's separation: see the module docstring);
+    ``assign_threshold``: defaults to the taxonomy's ``reassign_threshold``.
 
     Example:
         >>> TaxonomyUpdater(merge_threshold=0.9).merge_threshold
@@ -69,11 +110,13 @@ class TaxonomyUpdater:
         merge_threshold: float = 0.92,
         min_new_size: int = 10,
         component_options: dict[str, dict[str, Any]] | None = None,
+        respect_separation: bool = True,
     ) -> None:
         self._specs = {"analyzer": analyzer, "embedder": embedder, "clusterer": clusterer, "labeller": labeller}
         self.options = component_options or {}
         self.assign_threshold = assign_threshold
         self.merge_threshold = merge_threshold
+        self.respect_separation = respect_separation
         if min_new_size < 2:
             raise ConfigError(f"min_new_size must be >= 2, got {min_new_size}")
         self.min_new_size = min_new_size
@@ -106,6 +149,12 @@ class TaxonomyUpdater:
                    "last_update": report.to_json()}
         write_run(run_dir, taxonomy, records, summary, coords=coords, plots=plots)
         return report
+
+    def _mergeable(self, similarity: float | np.ndarray, separation_: float) -> Any:
+        """Whether a centroid cosine is a near-duplicate: reaches ``merge_threshold`` and beats ``separation_``."""
+        if not self.respect_separation:
+            return similarity >= self.merge_threshold
+        return (similarity >= self.merge_threshold) & (similarity > separation_ + _TOLERANCE)
 
     def update(
         self, taxonomy: Taxonomy, records: list[dict[str, Any]], new_samples: Sequence[ErrorSample]
@@ -140,32 +189,22 @@ class TaxonomyUpdater:
             raise ConfigError(f"the embedder gives {embeddings.shape[1]}-d vectors but taxonomy version "
                               f"{taxonomy.version} was built with {expected}-d ones: use the same embedder")
         labels = np.array([taxonomy.resolve(int(r["category"])) for r in records], dtype=np.int64)
+        recorded = taxonomy.params.get("separation")
+        separation_ = float(recorded) if recorded is not None else separation(
+            _current_centroids(taxonomy, labels, embeddings)[1])
         new_rows = np.arange(len(records) - len(fresh), len(records))
         # 1. assign the new samples
         assigned, _ = taxonomy.assign(embeddings[new_rows], threshold)
         labels[new_rows] = assigned
         changed = set(assigned[assigned >= 0].tolist())
-        # 2.-3. cluster the pool; dense parts become categories
-        pool = np.flatnonzero(labels < 0)
-        created: list[int] = []
-        if len(pool) >= self.min_new_size:
-            clusterer = self._component("clusterer", taxonomy, make_clusterer, "hdbscan")
-            reduced = embeddings[pool]
-            if len(pool) > 50:
-                reduced = make_reducer("pca", n_components=min(16, len(pool) - 1)).fit_transform(reduced)
-            pool_labels = np.asarray(clusterer.fit_predict(reduced), dtype=np.int64)
-            for cluster in sorted(set(pool_labels.tolist()) - {-1}):
-                members = pool[pool_labels == cluster]
-                if len(members) < self.min_new_size:
-                    continue
-                category = Category(id=taxonomy.next_id, name="", lineage=[
-                    {"version": version, "event": "created", "from": "pool", "size": len(members)}])
-                taxonomy.categories.append(category)
-                labels[members] = category.id
-                created.append(category.id)
-        # 4. merge near-duplicate categories
-        merged = self._merge(taxonomy, labels, embeddings, version)
-        changed |= set(created) | {survivor for survivor, _ in merged}
+        # 2.-3. cluster the pool; a dense part joins a category it duplicates, or becomes a new category
+        is_new = np.zeros(len(records), dtype=bool)
+        is_new[new_rows] = True
+        created, joined = self._grow_from_pool(taxonomy, labels, embeddings, is_new, separation_, version)
+        # 4. merge near-duplicate categories, at least one of them touched by this update
+        changed |= set(created) | set(joined)
+        merged, merge_similarity = self._merge(taxonomy, labels, embeddings, version, changed, separation_)
+        changed |= {survivor for survivor, _ in merged}
         changed = {c for c in changed if any(c == cat.id for cat in taxonomy.categories)}
         # pooled samples close enough to a (new) category join it
         pool = np.flatnonzero(labels < 0)
@@ -189,16 +228,71 @@ class TaxonomyUpdater:
             if labels[i] >= 0:
                 record["similarity"] = round(float(embeddings[i] @ centroids[int(labels[i])]), 4)
         taxonomy.version = version
+        taxonomy.params["separation"] = separation(taxonomy.centroids())
         report = UpdateReport(version, len(fresh), int((assigned >= 0).sum()), int((labels < 0).sum()), created,
-                              merged, len(new_samples) - len(fresh))
+                              merged, len(new_samples) - len(fresh), sorted(set(joined)), merge_similarity,
+                              separation_)
         taxonomy.history.append({"event": "update", **report.to_json()})
         return report, records, embeddings
 
-    def _merge(self, taxonomy: Taxonomy, labels: np.ndarray, embeddings: np.ndarray, version: int
-               ) -> list[tuple[int, int]]:
-        """Merge the closest pair of categories while their centroid cosine reaches ``merge_threshold``."""
+    def _grow_from_pool(self, taxonomy: Taxonomy, labels: np.ndarray, embeddings: np.ndarray, is_new: np.ndarray,
+                        separation_: float, version: int) -> tuple[list[int], list[int]]:
+        """Cluster the unassigned rows; each dense part joins the category it duplicates or becomes a new one.
+
+        A part joins when its centroid would merge with the category right away (:meth:`_mergeable`): creating it
+        only to retire it again would burn an id and leave a dangling ``merged_into``. A part without a row of this
+        update (``is_new``) stays in the pool: those rows are outliers the earlier clustering left out, and nothing
+        about them changed (clustered alone, without the dense categories around them, they look denser than they
+        are). Returns (created, joined).
+        """
+        pool = np.flatnonzero(labels < 0)
+        created: list[int] = []
+        joined: list[int] = []
+        if len(pool) < self.min_new_size:
+            return created, joined
+        clusterer = self._component("clusterer", taxonomy, make_clusterer, "hdbscan")
+        reduced = embeddings[pool]
+        if len(pool) > 50:
+            reduced = make_reducer("pca", n_components=min(16, len(pool) - 1)).fit_transform(reduced)
+        pool_labels = np.asarray(clusterer.fit_predict(reduced), dtype=np.int64)
+        ids, centroids = _current_centroids(taxonomy, labels, embeddings)
+        for cluster in sorted(set(pool_labels.tolist()) - {-1}):
+            members = pool[pool_labels == cluster]
+            if len(members) < self.min_new_size or not is_new[members].any():
+                continue
+            centroid = _unit(embeddings[members].mean(axis=0, keepdims=True))[0]
+            if len(ids):
+                similarity = centroids @ centroid
+                nearest = int(similarity.argmax())
+                if self._mergeable(float(similarity[nearest]), separation_):
+                    target = int(ids[nearest])
+                    labels[members] = target
+                    joined.append(target)
+                    taxonomy.by_id(target).lineage.append({
+                        "version": version, "event": "joined by pool cluster", "size": len(members),
+                        "similarity": round(float(similarity[nearest]), 4)})
+                    both = labels == target
+                    centroids[nearest] = _unit(embeddings[both].mean(axis=0, keepdims=True))[0]
+                    continue
+            category = Category(id=taxonomy.next_id, name="", lineage=[
+                {"version": version, "event": "created", "from": "pool", "size": len(members)}])
+            taxonomy.categories.append(category)
+            labels[members] = category.id
+            created.append(category.id)
+            ids = np.append(ids, category.id)
+            centroids = np.vstack([centroids, centroid[None, :]]) if len(centroids) else centroid[None, :]
+        return created, joined
+
+    def _merge(self, taxonomy: Taxonomy, labels: np.ndarray, embeddings: np.ndarray, version: int,
+               touched: set[int], separation_: float) -> tuple[list[tuple[int, int]], list[float]]:
+        """Merge the closest near-duplicate pair (:meth:`_mergeable`) with a ``touched`` side, repeatedly.
+
+        Returns the (survivor, absorbed) pairs and their centroid cosines.
+        """
         merged: list[tuple[int, int]] = []
-        while len(taxonomy.categories) > 1:
+        similarities: list[float] = []
+        touched = set(touched)
+        while len(taxonomy.categories) > 1 and touched:
             for category in taxonomy.categories:  # centroids from the current members
                 members = labels == category.id
                 if members.any():
@@ -207,8 +301,10 @@ class TaxonomyUpdater:
             centroids = taxonomy.centroids()
             similarity = centroids @ centroids.T
             np.fill_diagonal(similarity, -np.inf)
+            changed = np.array([c.id in touched for c in taxonomy.categories])
+            similarity[~(changed[:, None] | changed[None, :])] = -np.inf  # pairs this update left alone
             a, b = np.unravel_index(int(similarity.argmax()), similarity.shape)
-            if similarity[a, b] < self.merge_threshold:
+            if not self._mergeable(float(similarity[a, b]), separation_):
                 break
             first, second = taxonomy.categories[a], taxonomy.categories[b]
             survivor, absorbed = sorted((first, second), key=lambda c: (-c.size, c.id))
@@ -220,4 +316,18 @@ class TaxonomyUpdater:
             taxonomy.categories.remove(absorbed)
             taxonomy.retired.append(absorbed)
             merged.append((survivor.id, absorbed.id))
-        return merged
+            similarities.append(round(float(similarity[a, b]), 4))
+            touched.add(survivor.id)
+        return merged, similarities
+
+
+def _current_centroids(taxonomy: Taxonomy, labels: np.ndarray, embeddings: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Active ids and their unit centroids from the members in ``labels`` (the stored centroid when none)."""
+    ids = np.array([c.id for c in taxonomy.categories], dtype=np.int64)
+    rows = []
+    for category in taxonomy.categories:
+        members = labels == category.id
+        rows.append(_unit(embeddings[members].mean(axis=0, keepdims=True))[0] if members.any()
+                    else np.asarray(category.centroid, dtype=np.float32))
+    return ids, (np.stack(rows).astype(np.float32) if rows else np.zeros((0, embeddings.shape[1]), np.float32))

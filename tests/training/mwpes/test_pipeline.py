@@ -13,7 +13,6 @@ from knowbench.training.mwpes import ErrorClusterPipeline, Taxonomy, errors_from
 from knowbench.training.mwpes.embedders import SentenceTransformerEmbedder
 from knowbench.training.mwpes.gsm8k_rule import GSM8KRuleAnalyzer, parse_steps, safe_eval
 from knowbench.training.mwpes.runs import read_assignments, records_from_result, run_summary, write_run
-from knowbench.training.mwpes.update import TaxonomyUpdater
 
 SOLUTIONS = "mwp_solutions/gsm8k_example_model_solutions.jsonl"
 
@@ -121,55 +120,23 @@ def test_any_sklearn_clusterer_can_be_injected(small_run) -> None:
     assert other.outlier_fraction == 0
 
 
-def test_update_keeps_ids_and_grows_a_new_category(errors: list, cache: Path) -> None:
-    # the first batch lacks one whole error kind; the second brings it (a new model with a new habit)
-    analyses = GSM8KRuleAnalyzer().analyze(errors)
-    novel = "premature stop"
-    first = [e for e, a in zip(errors, analyses, strict=True) if a.kind != novel][::20]
-    second_novel = [e for e, a in zip(errors, analyses, strict=True) if a.kind == novel][:30]
-    second = second_novel + [e for e, a in zip(errors, analyses, strict=True) if a.kind != novel][7::40]
-    options = {"embedder": {"cache_dir": cache}, "clusterer": {"min_cluster_size": 8}}
-    result = ErrorClusterPipeline(analyzer="gsm8k-rule", component_options=options).fit(first)
-    taxonomy = result.taxonomy
-    before = {c.id: c.name for c in taxonomy.categories}
-    before_labels = dict(zip((s.sample_id for s in first), result.labels.tolist(), strict=True))
-    records = records_from_result(result)
-    updater = TaxonomyUpdater(min_new_size=8, merge_threshold=1.01, component_options={"embedder": {"cache_dir": cache}})
-    report, records, _ = updater.update(taxonomy, records, second)
-    assert taxonomy.version == 2
-    assert report.new_samples == len(second)
-    assert report.created, "the novel error kind should form a new category"
-    assert all(c not in before for c in report.created)
-    assert set(before) <= {c.id for c in taxonomy.categories}  # nothing merged: every old id still active
-    for record in records:  # old samples keep their category
-        if record["sample_id"] in before_labels and before_labels[record["sample_id"]] >= 0:
-            assert record["category"] == before_labels[record["sample_id"]]
-    novel_ids = {e.sample_id for e in second_novel}
-    novel_categories = Counter(r["category"] for r in records if r["sample_id"] in novel_ids)
-    home = novel_categories.most_common(1)[0][0]
-    assert home in report.created  # most of the novel errors live in a category that did not exist before
-    members = {r["sample_id"] for r in records if r["category"] == home}
-    assert len(members & novel_ids) > 0.5 * len(members)
-    category = taxonomy.by_id(home)
-    assert category.lineage[0]["event"] == "created" and category.lineage[0]["version"] == 2
-    assert category.kinds.get(novel, 0) > 0.5 * category.size
-    # a second update that merges the two closest categories: the larger keeps its id, the other is retired
-    centroids = taxonomy.centroids()
-    similarity = centroids @ centroids.T
-    np.fill_diagonal(similarity, -1)
-    closest = float(similarity.max())
-    ids_before = {c.id for c in taxonomy.categories}
-    merger = TaxonomyUpdater(min_new_size=8, merge_threshold=closest - 1e-6,
-                             component_options={"embedder": {"cache_dir": cache}})
-    report2, records, _ = merger.update(taxonomy, records, [])
-    assert report2.merged
-    survivor, absorbed = report2.merged[0]
-    assert survivor in ids_before and absorbed in ids_before
-    assert taxonomy.by_id(absorbed).merged_into == survivor
-    assert taxonomy.resolve(absorbed) == survivor
-    assert not any(r["category"] == absorbed for r in records)
-    assert any(e["event"] == "absorbed" and e["category"] == absorbed for e in taxonomy.by_id(survivor).lineage)
-    assert {c.id for c in taxonomy.categories} == ids_before - {a for _, a in report2.merged}
+class _SplitsRepeats:
+    """A clusterer that puts the last row alone in its own cluster, whatever its text."""
+
+    def fit(self, x: np.ndarray) -> _SplitsRepeats:
+        self.labels_ = np.array([0] * (len(x) - 1) + [1])
+        return self
+
+
+def test_a_cluster_emptied_by_identical_texts_is_no_category(small_run) -> None:
+    # the last text repeats the first: the repeat joins the first's cluster, so cluster 1 has no member left
+    result = small_run
+    texts = [*result.texts[:9], result.texts[0]]
+    embeddings = result.embeddings[[*range(9), 0]]
+    other = ErrorClusterPipeline(embedder=None, reducer="none", clusterer=_SplitsRepeats()).fit_embeddings(
+        result.samples[:10], texts, result.kinds[:10], embeddings)
+    assert [c.size for c in other.taxonomy.categories] == [10]
+    assert other.labels.tolist() == [0] * 10
 
 
 @pytest.mark.slow
