@@ -92,14 +92,15 @@ class Diagnosis:
 def diagnose(question: str, solution: str, reference: str, gold: str, run_code: bool = True) -> Diagnosis:
     """Check every step of ``solution``; the first failing one is the first error, typed against ``reference``
     (and retyped where the solution is an edit of the reference that drops or adds a step: :mod:`edits`)."""
-    found = _check_steps(question, solution, reference, gold, run_code)
-    if not reference.strip() or found.error_type == "truncated":
-        return found
     unknowns = unknowns_of(question, gold)
-    steps, ref_steps = split_steps(solution, unknowns, run_code=False), split_steps(reference, unknowns, run_code=False)
+    steps = split_steps(solution, unknowns, run_code=run_code)
+    ctx = make_context(question, reference, gold, unknowns)
+    found = _check_steps(steps, ctx, gold)
+    if not ctx.reference or found.error_type == "truncated":
+        return found
+    ref_steps = ctx.reference
     diff = compare(steps, ref_steps)
     if diff.is_edit and not diff.dropped and diff.first_change is not None:
-        ctx = make_context(question, reference, gold, unknowns)
         if diff.first_change != found.first_error_step:
             # the steps before the first change are the reference's own: the error cannot lie before it
             found = _check_edited_step(diff, steps, ctx) or found
@@ -157,10 +158,7 @@ def _retype_by_numbers(diagnosis: Diagnosis, step: Step, counterpart: Step, ctx:
     return replace(diagnosis, error_type=kind, evidence=f"{diagnosis.evidence.split('; ')[0]}; {why}")
 
 
-def _check_steps(question: str, solution: str, reference: str, gold: str, run_code: bool = True) -> Diagnosis:
-    unknowns = unknowns_of(question, gold)
-    steps = split_steps(solution, unknowns, run_code=run_code)
-    ctx = make_context(question, reference, gold, unknowns)
+def _check_steps(steps: list[Step], ctx: Context, gold: str) -> Diagnosis:
     if not steps:
         return Diagnosis(None, "truncated", "the solution is empty", 0.9)
     checks: list[StepCheck] = []

@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any
 
 from knowbench.training.mwpes.steps import Step, split_steps
 
 #: skeleton similarity (difflib ratio) from which a solution is read as an edit of the reference
-EDIT_SIMILARITY = 0.9
+EDIT_SIMILARITY = 0.8
 
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?|\.\d+")
 
@@ -98,11 +99,14 @@ def compare(solution: str | list[Step], reference: str | list[Step]) -> EditDiff
 
 
 def _containment(a: str, b: str) -> float:
-    """The share of the shorter text that lies in blocks it shares with the other (1.0 when one text is the other
-    with lines added or dropped)."""
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    shared = sum(block.size for block in matcher.get_matching_blocks())
-    return shared / max(1, min(len(a), len(b)))
+    """The share of the shorter text's words that lie in blocks of words it shares with the other (1.0 when one text
+    is the other with lines added or dropped)."""
+    x, y = a.split(), b.split()
+    shorter = max(1, min(len(x), len(y)))
+    if sum((Counter(x) & Counter(y)).values()) < EDIT_SIMILARITY * shorter:  # an upper bound, cheap
+        return 0.0
+    matcher = difflib.SequenceMatcher(None, x, y, autojunk=False)
+    return sum(block.size for block in matcher.get_matching_blocks()) / shorter
 
 
 def _pair(a: list[str], b: list[str]) -> dict[int, int]:
