@@ -9,22 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from knowbench.training.mwpes import ErrorClusterPipeline, Taxonomy, errors_from_gsm8k_example_solutions
+from knowbench.training.mwpes import ErrorClusterPipeline, Taxonomy
 from knowbench.training.mwpes.embedders import SentenceTransformerEmbedder
 from knowbench.training.mwpes.gsm8k_rule import GSM8KRuleAnalyzer, parse_steps, safe_eval
 from knowbench.training.mwpes.runs import read_assignments, records_from_result, run_summary, write_run
 
 SOLUTIONS = "mwp_solutions/gsm8k_example_model_solutions.jsonl"
-
-
-@pytest.fixture(scope="module")
-def errors(shared_data: Path) -> list:
-    return list(errors_from_gsm8k_example_solutions(shared_data / SOLUTIONS))
-
-
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("embeddings")
 
 
 def _every(samples: list, step: int) -> list:

@@ -10,22 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from knowbench.training.mwpes import ErrorClusterPipeline, errors_from_gsm8k_example_solutions
+from knowbench.training.mwpes import ErrorClusterPipeline
 from knowbench.training.mwpes.gsm8k_rule import GSM8KRuleAnalyzer
 from knowbench.training.mwpes.runs import records_from_result
 from knowbench.training.mwpes.update import TaxonomyUpdater, separation
-
-SOLUTIONS = "mwp_solutions/gsm8k_example_model_solutions.jsonl"
-
-
-@pytest.fixture(scope="module")
-def errors(shared_data: Path) -> list:
-    return list(errors_from_gsm8k_example_solutions(shared_data / SOLUTIONS))
-
-
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("embeddings")
 
 
 def _fit(samples: list, cache: Path, analyzer: str = "steps"):
