@@ -145,8 +145,9 @@ def _retype_by_numbers(diagnosis: Diagnosis, step: Step, counterpart: Step, ctx:
     if change is None:
         return diagnosis
     how, mine, theirs = change
-    if how == "inserted" and any(not in_pool(v, known_numbers(ctx, produced)) for v in mine):
-        new = next(v for v in mine if not in_pool(v, known_numbers(ctx, produced)))
+    known = known_numbers(ctx, produced)
+    new = next((v for v in mine if not in_pool(v, known)), None)
+    if how == "inserted" and new is not None:
         kind, why = "adding_irrelevant_information", f"it brings in {new:g}, which the problem does not give"
     elif how == "replaced" and len(mine) == len(theirs) == 1:
         earlier = [v for number, v in ctx.reference_results if number < counterpart.number]

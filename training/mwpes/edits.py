@@ -26,6 +26,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any
 
+from knowbench.training.mwpes.check_context import holds, in_pool
 from knowbench.training.mwpes.steps import Step, split_steps
 
 #: skeleton similarity (difflib ratio) from which a solution is read as an edit of the reference
@@ -147,9 +148,7 @@ def _folds(step: Step, left_out: Step) -> bool:
     in an equation that goes on from them and holds."""
     operands = [v for e in left_out.equations for v in e.operands]
     return bool(operands) and any(
-        len(e.operands) > len(operands) and e.computed is not None and e.stated is not None
-        and abs(e.computed - e.stated) <= 1e-2 * max(1.0, abs(e.stated))  # and gets it right
-        and all(any(abs(v - w) <= 1e-6 * max(1.0, abs(w)) for w in e.operands) for v in operands)
+        len(e.operands) > len(operands) and holds(e) is True and all(in_pool(v, e.operands) for v in operands)
         for e in step.equations)
 
 
@@ -170,7 +169,7 @@ def refine(diagnosis: Any, diff: EditDiff, question: str, solution: list[Step], 
     known = _given(question) + [v for s in reference for v in _given(s.text)]
     for number in diff.added:
         added = next(s for s in solution if s.number == number)
-        new = [v for v in _given(added.text) if not any(abs(v - k) <= 1e-6 * max(1.0, abs(k)) for k in known)]
+        new = [v for v in _given(added.text) if not in_pool(v, known)]
         if new:
             why = f"step {number} adds {new[0]:g}, which neither the problem nor the reference has"
             return replace(diagnosis, first_error_step=step, error_type="adding_irrelevant_information",
