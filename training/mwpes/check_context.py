@@ -100,6 +100,8 @@ class Context:
     #: the question's unknowns valued at the gold answer, and the expressions in them the reference writes
     unknowns: dict[str, float] = field(default_factory=dict)
     unknown_expressions: tuple[str, ...] = ()
+    #: the question itself
+    text: str = ""
 
     @property
     def given(self) -> list[float]:
@@ -117,7 +119,7 @@ def make_context(question: str, reference: str, gold: str, unknowns: dict[str, f
     in_unknowns = tuple(p for s in ref_steps for e in unknown_expressions(s.text, unknowns)
                         for p in unknown_parts(e, unknowns))
     return Context(literal, words, ref_steps, values, results, bool(ref_steps),
-                   (gold_value,) if gold_value is not None else (), dict(unknowns), in_unknowns)
+                   (gold_value,) if gold_value is not None else (), dict(unknowns), in_unknowns, question)
 
 
 def known_numbers(ctx: Context, produced: Sequence[float]) -> list[float]:

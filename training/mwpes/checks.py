@@ -52,7 +52,13 @@ from knowbench.training.mwpes.check_context import (
     unknowns_of,
 )
 from knowbench.training.mwpes.edits import EditDiff, compare, number_change, refine
-from knowbench.training.mwpes.error_types import _replacement, align, classify, other_formula
+from knowbench.training.mwpes.error_types import (
+    _replacement,
+    align,
+    classify,
+    converts_otherwise,
+    other_formula,
+)
 from knowbench.training.mwpes.steps import Equation, Step, numbers_in, split_steps, to_number
 
 __all__ = ["ERROR_TYPES", "Diagnosis", "StepCheck", "classify", "close", "diagnose", "holds", "in_pool",
@@ -480,7 +486,9 @@ def _finish(found: tuple[str, Any, str], step: Step, ctx: Context, checks: list[
         replaced = reference is not None and reference[1] is not None and equation is not None and \
             reference[1].operators == equation.operators
         fact = _new_fact(step, ctx, produced) if check == "operand" and not replaced else None
-        if fact is not None:
+        if fact is not None and reference is not None and converts_otherwise(step, reference[0]):
+            kind, why = "unit_conversion_error", f"it states {fact:g} as the conversion between two units"
+        elif fact is not None:
             kind, why = "adding_irrelevant_information", f"it states {fact:g} as a fact the problem does not give"
         else:
             kind, why = classify(step, equation, reference, ctx, produced)

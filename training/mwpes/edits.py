@@ -170,11 +170,24 @@ def refine(diagnosis: Any, diff: EditDiff, question: str, solution: list[Step], 
     for number in diff.added:
         added = next(s for s in solution if s.number == number)
         new = [v for v in _given(added.text) if not in_pool(v, known)]
-        if new:
-            why = f"step {number} adds {new[0]:g}, which neither the problem nor the reference has"
+        pairs = dict(diff.pairs)
+        # or a quantity the step brings in that a later step then adds to the reference's computation
+        used = [v for later in solution if later.number > number and later.number in pairs
+                for ref in reference if ref.number == pairs[later.number]
+                for v in _extra_operands(later, ref) if in_pool(v, _given(added.text))]
+        if new or used:
+            why = (f"step {number} adds {new[0]:g}, which neither the problem nor the reference has" if new else
+                   f"step {number} brings in {used[0]:g}, which a later step adds to the reference's computation")
             return replace(diagnosis, first_error_step=step, error_type="adding_irrelevant_information",
                            evidence=f"{diagnosis.evidence}; {why}" if diagnosis.evidence else why)
     return diagnosis
+
+
+def _extra_operands(step: Step, counterpart: Step) -> list[float]:
+    """The operands ``step`` combines on top of all of those of the reference step it stands for."""
+    mine = Counter(round(v, 6) for e in step.equations for v in e.operands)
+    theirs = Counter(round(v, 6) for e in counterpart.equations for v in e.operands)
+    return [] if theirs - mine or not theirs else list((mine - theirs).elements())
 
 
 def number_change(step: Step, counterpart: Step) -> tuple[str, tuple[float, ...], tuple[float, ...]] | None:

@@ -31,13 +31,61 @@ from knowbench.training.mwpes.check_context import (
     in_pool,
     known_numbers,
 )
-from knowbench.training.mwpes.steps import Equation, Step
+from knowbench.training.mwpes.edits import number_change
+from knowbench.training.mwpes.steps import Equation, Step, numbers_in, to_number
 
 _UNIT = (r"(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|inch(?:es)?|feet|foot|yards?|miles?|ounces?|"
          r"pounds?|cents?|dozens?|grams?|kilograms?|meters?|centimeters?|liters?|quarts?|gallons?|cups?|pints?)")
 _CONVERSION = re.compile(rf"\b{_UNIT}\s+(?:in|per|to|make|=|equals?)\s+(?:an?|one|each|every|1)?\s*{_UNIT}\b|"
                          rf"\b{_UNIT}\s*/\s*{_UNIT}\b", re.I)
 
+#: word forms of everyday units -> one name per unit
+_UNIT_NAMES = {
+    "second": r"seconds?|secs?", "minute": r"minutes?|mins?", "hour": r"hours?|hrs?", "day": r"days?",
+    "week": r"weeks?", "month": r"months?", "year": r"years?", "inch": r"inch(?:es)?", "foot": r"feet|foot",
+    "yard": r"yards?", "mile": r"miles?", "ounce": r"ounces?|oz", "pound": r"pounds?|lbs?", "ton": r"tons?",
+    "gram": r"grams?", "kilogram": r"kilograms?|kg", "cent": r"cents?", "dollar": r"dollars?", "cup": r"cups?",
+    "pint": r"pints?", "quart": r"quarts?", "gallon": r"gallons?", "millimeter": r"millimet(?:er|re)s?|mm",
+    "centimeter": r"centimet(?:er|re)s?|cm", "meter": r"met(?:er|re)s?", "kilometer": r"kilomet(?:er|re)s?|km",
+    "milliliter": r"millilit(?:er|re)s?|ml", "liter": r"lit(?:er|re)s?",
+}
+_UNIT_WORD = re.compile(r"\b(?:" + "|".join(f"(?P<{k}>{v})" for k, v in _UNIT_NAMES.items()) + r")\b", re.I)
+#: how many of the smaller unit make one of the larger (US customary and SI definitions; a month taken as 30 days
+#: or 4 weeks, as grade-school problems do)
+_PER = {
+    ("second", "minute"): 60, ("minute", "hour"): 60, ("second", "hour"): 3600, ("hour", "day"): 24,
+    ("minute", "day"): 1440, ("day", "week"): 7, ("day", "month"): 30, ("week", "month"): 4, ("day", "year"): 365,
+    ("week", "year"): 52, ("month", "year"): 12, ("inch", "foot"): 12, ("foot", "yard"): 3, ("inch", "yard"): 36,
+    ("foot", "mile"): 5280, ("yard", "mile"): 1760, ("ounce", "pound"): 16, ("pound", "ton"): 2000,
+    ("gram", "kilogram"): 1000, ("cent", "dollar"): 100, ("cup", "pint"): 2, ("pint", "quart"): 2,
+    ("cup", "quart"): 4, ("quart", "gallon"): 4, ("cup", "gallon"): 16, ("millimeter", "centimeter"): 10,
+    ("centimeter", "meter"): 100, ("meter", "kilometer"): 1000, ("milliliter", "liter"): 1000,
+}
+
+
+def conversion_constants(text: str) -> set[float]:
+    """The constants between any two units ``text`` names, as one divides or multiplies by them to convert.
+
+    Example:
+        >>> sorted(round(c, 4) for c in conversion_constants("1200 minutes / 60 = 20 hours; 3 feet"))
+        [0.0167, 60.0]
+    """
+    units = {name for match in _UNIT_WORD.finditer(text) for name, word in match.groupdict().items() if word}
+    constants = {float(c) for (a, b), c in _PER.items() if a in units and b in units}
+    return constants | {1 / c for c in constants}
+
+def converts_otherwise(step: Step, reference: Step) -> bool:
+    """Whether ``reference`` converts between two units it names by a constant it states, and ``step`` leaves that
+    constant out ("50 minutes/hour" where the reference divides by 60 minutes/hour).
+
+    Example:
+        >>> from knowbench.training.mwpes.steps import split_steps
+        >>> mine, ref = split_steps("30 / 50 minutes/hour = 0.6 hour\\n60 / 60 minutes/hour = 1 hour")
+        >>> converts_otherwise(mine, ref), converts_otherwise(ref, ref)
+        (True, False)
+    """
+    return any(in_pool(c, reference.numbers) and not in_pool(c, step.numbers)
+               for c in conversion_constants(reference.text))
 
 def text_words(text: str) -> list[str]:
     """The words of three letters or more, lower-cased."""
@@ -107,23 +155,56 @@ def enumerated_counts(text: str) -> set[int]:
     return counts
 
 
+def quoted(value: float, text: str, question: str) -> bool:
+    """Whether ``text`` writes ``value`` with the word the question writes it with ("6 x 30 seconds" after "takes him
+    30 seconds"): the question's quantity, even where an earlier result has the same value.
+
+    Example:
+        >>> quoted(30, "6 x 30 seconds = 180 seconds", "each problem takes him 30 seconds"), quoted(30, "30 + 3", "30 s")
+        (True, False)
+    """
+    return bool(_mentions(value, text) & _mentions(value, question))
+
+
+def _mentions(value: float, text: str) -> set[str]:
+    """The words ``text`` writes right after ``value`` ("30 seconds" -> {"seconds"})."""
+    return {word.lower() for number, word in _QUANTITY.findall(text)
+            if (v := to_number(number)) is not None and abs(v - value) < 1e-9}
+
+
+_QUANTITY = re.compile(r"(?<![\w.])\$?(\d[\d,]*(?:\.\d+)?)\s*([A-Za-z]{3,})")
+
+
 def _replacement(mine_v: float, ref_v: float, reference: Step, ctx: Context, produced: Sequence[float],
                  earlier: Sequence[float], step_text: str = "") -> tuple[str, str]:
     """The type of one quantity replaced by another, from where the reference's quantity comes from."""
     pair = f"{mine_v:g} where the reference has {ref_v:g}"
     if in_pool(ref_v, UNIT_CONSTANTS) and _CONVERSION.search(step_text):  # the step states the conversion itself
         return "unit_conversion_error", f"conversion constant {pair}"
-    if in_pool(ref_v, earlier):
+    if in_pool(ref_v, conversion_constants(reference.text)):  # the reference converts between two units it names
+        return "unit_conversion_error", f"conversion constant {pair}"
+    if in_pool(ref_v, earlier) and not quoted(ref_v, reference.text, ctx.text):
         if not in_pool(ref_v, produced):
             return "missing_step", f"{pair}, a result the solution never computed"
         return "referencing_previous_step_value_error", f"earlier result copied wrong: {pair}"
+    operands = [v for e in reference.equations for v in e.operands]
+    if in_pool(ref_v, reference.results) and not in_pool(ref_v, [*operands, *ctx.given]) \
+            and in_pool(ref_v, numbers_in(step_text)):
+        # "10 marbles because 60 x .2 = 12": the step carries on with another value than the one it computes
+        return "referencing_previous_step_value_error", f"result carried on wrong: {pair}"
+    small = all(float(v).is_integer() and 0 < v <= 100 for v in (mine_v, ref_v))
+    before = [ref for ref in ctx.reference if ref.number < reference.number]
+    words = _mentions(ref_v, reference.text)  # "2 days" is not the "2 hours" of an earlier step
+    copied = in_pool(ref_v, [v for ref in before for v in ref.numbers]) and not in_pool(ref_v, ctx.given) and \
+        (not words or any(words & _mentions(ref_v, ref.text) for ref in before))
+    named = enumerated_counts(f"{reference.text} {step_text}")
+    if not copied:
+        named = named.union(*(enumerated_counts(part) for part in re.split(r"[.;?!]\s", ctx.text)))
+    if small and ref_v in named:  # counting the days or months the step or the problem names
+        return "counting_error", f"count of the named items {pair}"
     if in_pool(ref_v, UNIT_CONSTANTS) and not in_pool(ref_v, ctx.question):
         return "unit_conversion_error", f"conversion constant {pair}"
-    small = all(float(v).is_integer() and 0 < v <= 100 for v in (mine_v, ref_v))
-    if small and ref_v in enumerated_counts(f"{reference.text} {step_text}"):
-        return "counting_error", f"count of the named items {pair}"
-    stated_before = [v for ref in ctx.reference if ref.number < reference.number for v in ref.numbers]
-    if in_pool(ref_v, stated_before) and not in_pool(ref_v, ctx.given):
+    if copied:
         return "referencing_previous_step_value_error", f"value of an earlier step copied wrong: {pair}"
     if small and abs(mine_v - ref_v) == 1 and not in_pool(ref_v, ctx.question):
         return "counting_error", f"off by one: {pair}"
@@ -198,6 +279,10 @@ def classify(step: Step, equation: Equation | None, reference: tuple[Step, Equat
             return "unit_conversion_error", f"conversion stated as {new[0]:g}"
         if new and reference is not None and equation is None:  # a stated number where the reference states another
             theirs = [v for v in reference[0].numbers if not in_pool(v, step.numbers)]
+            change = number_change(step, reference[0])
+            if len(theirs) != 1 and change and change[0] == "replaced" and len(change[1]) == len(change[2]) == 1 \
+                    and in_pool(change[1][0], new):  # the new number stands where the reference has a number it repeats
+                new, theirs = list(change[1]), list(change[2])
             if len(theirs) == 1:
                 earlier = [v for number, v in ctx.reference_results if number < reference[0].number]
                 return _replacement(new[0], theirs[0], reference[0], ctx, produced, earlier, step.text)
@@ -217,6 +302,11 @@ def classify(step: Step, equation: Equation | None, reference: tuple[Step, Equat
     extra, missing = list((mine - theirs).elements()), list((theirs - mine).elements())
     earlier = [v for number, v in ctx.reference_results if number < reference[0].number]
     known = known_numbers(ctx, produced)
+    bare = ref_eq.expression.replace("(", "").replace(")", ""), equation.expression.replace("(", "").replace(")", "")
+    if extra and set(mine) == set(theirs) and set(equation.operators) != set(ref_eq.operators) and bare[0] not in bare[1]:
+        # the same quantities recombined by other operators: (2*2)+(2*1)+(1*2) for the volume 2*2*1
+        # (5*10+5 keeps the reference's 5*10 and adds a term: that is an added quantity)
+        return "confusing_formula_error", f"{equation.expression} where the reference computes {ref_eq.expression}"
     if extra and not missing and (set(mine) != set(theirs) or _subsequence(ref_eq.operators, equation.operators)):
         return "adding_irrelevant_information", f"it adds {extra[0]:g} to what the reference combines"
     if extra and len(extra) > len(missing) and any(not in_pool(v, known) for v in extra):
@@ -232,7 +322,8 @@ def classify(step: Step, equation: Equation | None, reference: tuple[Step, Equat
                 return "confusing_formula_error", f"'{a}' where the reference's formula has '{b}'"
             return "operator_error", f"'{a}' where the reference has '{b}'"
         return "confusing_formula_error", "the same quantities combined by another formula"
-    if len(extra) == 1 and len(missing) == 1 and equation.operators == ref_eq.operators:
+    if len(set(extra)) == 1 and len(set(missing)) == 1 and len(extra) == len(missing) \
+            and equation.operators == ref_eq.operators:  # one quantity replaced, wherever it occurs
         return _replacement(extra[0], missing[0], reference[0], ctx, produced, earlier, step.text)
     if set(mine) == set(theirs) or equation.operators != ref_eq.operators:
         return "confusing_formula_error", f"{equation.expression} where the reference computes {ref_eq.expression}"

@@ -56,8 +56,14 @@ class Equation:
 
     @property
     def operators(self) -> str:
-        """The arithmetic operators in order (a leading minus sign is not one)."""
-        return "".join(re.findall(r"(?<=[\d)\w])\s*([-+*/])", self.expression))
+        """The arithmetic operators in order (a leading minus sign is not one; a power is ``^``).
+
+        Example:
+            >>> Equation("20**2-4*(3+1)", 384.0, 384.0, "").operators
+            '^-*+'
+        """
+        found = re.findall(r"(?<=[\d)\w])\s*(\*\*|[-+*/])", self.expression)
+        return "".join("^" if op == "**" else op for op in found)
 
 
 @dataclass(frozen=True)
@@ -139,7 +145,7 @@ def normalise_expression(text: str, variables: Collection[str] = ()) -> str:
     text = text.replace("×", "*").replace("−", "-").replace("–", "-").replace("^", "**").replace("$", "")
     text = re.sub(r"\\[a-zA-Z]+", " ", text).replace("{", "(").replace("}", ")")
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
-    text = re.sub(r"(?<=[\d)])\s*[xX]\s*(?=[\d($])", "*", text)
+    text = re.sub(r"(?<=[\d)])\s*[xX]\s*(?=[\d($]|\.\d)", "*", text)  # "60 x .2"
     if "x" not in variables and "X" not in variables:  # "1.5 hours x 3 days", "11 balloons/minute x 30 minutes"
         text = re.sub(r"(?<=[\d)])((?:[\s/]*[A-Za-z][A-Za-z'/]*){1,3})\s+[xX]\s+(?=\$?\d)", r"\1 * ", text)
     text = re.sub(r"/\s*(?:[A-Za-z][A-Za-z']*\s*)+(?=$|[^\w(])",  # "$10/day": a rate's unit, "365/x" a division
@@ -206,6 +212,9 @@ def _expression_after(text: str, variables: Collection[str] = ()) -> str:
     return _balanced(normalise_expression(match.group(0).rstrip(" .,("), variables).strip("*/+"))
 
 
+_CURRENCY = re.compile(r"[€£¥₹]")
+
+
 def _variables(expression: str) -> tuple[str, ...]:
     return tuple(sorted(set(re.findall(r"[A-Za-z]", expression))))
 
@@ -220,6 +229,7 @@ def equations(text: str, unknowns: dict[str, float] | None = None) -> tuple[Equa
         [('6*4', 23.0, 24.0)]
     """
     unknowns = unknowns or {}
+    text = _CURRENCY.sub("$", text)  # "€25", "£8" are read as "$25", "$8"
     found: list[Equation] = []
     for body in _CALC.findall(text):
         parts = body.split("=")

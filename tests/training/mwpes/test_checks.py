@@ -295,3 +295,78 @@ def test_the_unknown_is_one_letter_in_either_case() -> None:
     solution = "Step 1: She has 22 + 9x pens.\nStep 2: So 22 + 9x = 86.\nStep 3: 9x = 86 - 22 = 64.\nStep 4: #### 7.11"
     diagnosis = diagnose(question, solution, "", "6")
     assert diagnosis.first_error_step == 2 and "22+9*x" in diagnosis.evidence, diagnosis.evidence
+
+
+def test_a_result_carried_on_other_than_computed_is_a_previous_step_value_error() -> None:
+    """The step computes 16 - 7 = 9 right but says, and goes on with, 8 eggs."""
+    reference = ("She eats 7 eggs because 3 + 4 = 7.\nShe has 9 eggs left because 16 - 7 = 9.\n"
+                 "She makes 18 dollars because 9 * 2 = 18.\n#### 18")
+    solution = ("She eats 7 eggs because 3 + 4 = 7.\nShe has 8 eggs left because 16 - 7 = 9.\n"
+                "She makes 16 dollars because 8 * 2 = 16.\n#### 16")
+    diagnosis = _check(solution, reference)
+    assert (diagnosis.first_error_step, diagnosis.error_type) == (2, "referencing_previous_step_value_error"), \
+        diagnosis.evidence
+
+
+def test_a_constant_between_two_units_the_reference_names_is_a_conversion() -> None:
+    """240 minutes / 60 = 4 hours: 60 converts minutes to hours, although an earlier result is 60 too."""
+    question = ("A groomer takes 10 minutes per short-haired dog and 20 minutes per long-haired dog. He dries 6 "
+                "short-haired and 9 long-haired dogs. How many hours does he work?")
+    head = "The short-haired dogs take 6 * 10 = 60 minutes.\nThe long-haired dogs take 9 * 20 = 180 minutes.\n" \
+           "In all he works 60 + 180 = 240 minutes.\n"
+    reference = head + "That is 240 minutes / 60 = 4 hours.\n#### 4"
+    diagnosis = diagnose(question, head + "That is 240 minutes / 50 = 4.8 hours.\n#### 4.8", reference, "4")
+    assert (diagnosis.first_error_step, diagnosis.error_type) == (4, "unit_conversion_error"), diagnosis.evidence
+
+
+def test_the_days_a_question_names_are_counted_per_sentence() -> None:
+    question = ("Josh has soccer practice on Monday, Wednesday, and Friday for 2 hours. He has band practice on "
+                "Tuesday and Thursday for 1.5 hours. How many hours does he practise?")
+    reference = "Soccer is 2 hours x 3 days = 6 hours.\nBand is 1.5 hours x 2 days = 3 hours.\n" \
+                "In total 6 + 3 = 9 hours.\n#### 9"
+    solution = "Soccer is 2 hours x 3 days = 6 hours.\nBand is 1.5 hours x 3 days = 4.5 hours.\n" \
+               "In total 6 + 4.5 = 10.5 hours.\n#### 10.5"
+    diagnosis = diagnose(question, solution, reference, "9")
+    assert (diagnosis.first_error_step, diagnosis.error_type) == (2, "counting_error"), diagnosis.evidence
+
+
+def test_the_same_quantities_recombined_are_a_formula_and_one_more_term_is_added_information() -> None:
+    question = "A box is 2 feet long, 2 feet wide and 1 foot high. What is its volume in cubic feet?"
+    reference = "The volume is 2*2*1 = 4 cubic feet.\n#### 4"
+    recombined = diagnose(question, "The volume is (2*2)+(2*1)+(1*2) = 8 cubic feet.\n#### 8", reference, "4")
+    assert recombined.error_type == "confusing_formula_error", recombined.evidence
+    squared = diagnose("A square has sides of 20 cm. What is its perimeter?", "The perimeter is 20^2 = 400.\n#### 400",
+                       "The perimeter is 4*20 = 80.\n#### 80", "80")
+    assert squared.error_type == "confusing_formula_error", squared.evidence
+    more = diagnose(question, "The volume is 2*2*1+2 = 6 cubic feet.\n#### 6", reference, "4")
+    assert more.error_type == "adding_irrelevant_information", more.evidence
+
+
+def test_a_number_written_as_the_question_writes_it_is_the_questions() -> None:
+    """30 seconds is the question's, though 15 x 2 = 30 is an earlier result too: copying it wrong is a context
+    error; one value replaced everywhere it occurs counts as one replacement."""
+    question = ("Brooke has 15 math problems and 6 social studies problems. A math problem takes him 2 minutes and a "
+                "social studies problem 30 seconds. How many seconds does he need?")
+    head = "Math takes 15 x 2 = 30 minutes.\n"
+    reference = head + "Social studies takes 6 x 30 seconds = 180 seconds.\nIn all 1800 + 180 = 1980 seconds.\n#### 1980"
+    solution = head + "Social studies takes 6 x 20 seconds = 120 seconds.\nIn all 1800 + 120 = 1920 seconds.\n#### 1920"
+    diagnosis = diagnose(question, solution, reference, "1980")
+    assert (diagnosis.first_error_step, diagnosis.error_type) == (2, "referencing_context_value_error"), \
+        diagnosis.evidence
+    meal = ("Arthur had an appetizer for $8, a steak for $20, two glasses of wine for $3 each and dessert for $6. "
+            "What did the meal cost?")
+    diagnosis = diagnose(meal, "The meal cost $8 + $20 + $5 + $5 + $6 = $44.\n#### 44",
+                         "The meal cost $8 + $20 + $3 + $3 + $6 = $40.\n#### 40", "40")
+    assert diagnosis.error_type == "referencing_context_value_error", diagnosis.evidence
+
+
+def test_an_added_step_whose_quantity_a_later_step_adds_is_added_information() -> None:
+    question = "Mitch needs 3 cups of flour and 2 cups of sugar, with a 1/3 cup scoop. How many scoops does he need?"
+    reference = ("He needs 9 scoops of flour because 3 / (1/3) = 9\nHe needs 6 scoops of sugar because 2 / (1/3) = 6\n"
+                 "He needs 15 total scoops because 9 + 6 = 15\n#### 15")
+    solution = ("He needs 9 scoops of flour because 3 / (1/3) = 9\nHe needs 6 scoops of sugar because 2 / (1/3) = 6\n"
+                "Because Mitch also wants 1/3 cup of cocoa, he needs 1 more scoop.\n"
+                "He needs 16 total scoops because 9 + 6 + 1 = 16\n#### 16")
+    diagnosis = diagnose(question, solution, reference, "15")
+    assert (diagnosis.first_error_step, diagnosis.error_type) == (3, "adding_irrelevant_information"), \
+        diagnosis.evidence

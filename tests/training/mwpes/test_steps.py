@@ -125,3 +125,18 @@ def test_a_formatted_print_reports_the_values_it_shows() -> None:
     values = run_program([(1, "bags = 16 * 0.75"), (2, "cost = bags * 2"), (3, 'print(f"She spends ${cost:.2f}")')],
                          sandbox=InProcessSandbox())
     assert values == {1: (12.0,), 2: (24.0,), 3: (24.0,)}
+
+
+@pytest.mark.parametrize(("text", "expression", "stated"), [
+    ("so she has 55 - 27 - 3 = €25 left.", "55-27-3", 25.0),  # any currency sign, not only $
+    ("It costs £4 + £4 = £8 in all.", "4+4", 8.0),
+    ("there are 12 broken marbles because 60 x .2 = 12", "60*.2", 12.0),  # "x" before a leading decimal point
+])
+def test_currencies_and_leading_decimals_are_arithmetic(text: str, expression: str, stated: float) -> None:
+    found = split_steps(text)[0].equations
+    assert [(e.expression, e.stated) for e in found] == [(expression, stated)]
+
+
+def test_a_power_is_an_operator_of_its_own() -> None:
+    power, product = split_steps("a square's area is 20^2 = 400")[0], split_steps("its perimeter is 4*20 = 80")[0]
+    assert power.equations[0].operators == "^" and product.equations[0].operators == "*"
