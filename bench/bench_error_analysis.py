@@ -102,7 +102,7 @@ def eic(records: list[tuple[Any, str]]) -> dict[str, Any]:
             "confusion": confusion}
 
 
-def categories(records: list[tuple[Any, str, str]], skip_bertopic: bool) -> dict[str, Any]:
+def categories(records: list[tuple[Any, str, str]], bertopic_runs: int) -> dict[str, Any]:
     import numpy as np
 
     from knowbench.training.mwpes.embedders import SentenceTransformerEmbedder
@@ -120,16 +120,21 @@ def categories(records: list[tuple[Any, str, str]], skip_bertopic: bool) -> dict
             "outliers": result.outlier_fraction, **_agreement(truth, result.labels, halves),
             "names": [c.name for c in result.taxonomy.categories[:12]]}
     out = {"knowbench": ours}
-    if not skip_bertopic:
+    if bertopic_runs:
         from bertopic import BERTopic
 
         texts = [r.solution for r, _, _ in records]
         vectors = embedder.model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
-        started = time.perf_counter()
-        topics, _ = BERTopic(embedding_model=embedder.model).fit_transform(texts, np.asarray(vectors))
-        out["bertopic"] = {"seconds": time.perf_counter() - started, "categories": len(set(topics) - {-1}),
-                           "outliers": float(np.mean(np.asarray(topics) < 0)),
-                           **_agreement(truth, np.asarray(topics), halves)}
+        runs = []
+        for _ in range(bertopic_runs):  # BERTopic's UMAP is not seeded: its figures vary from run to run
+            started = time.perf_counter()
+            topics, _ = BERTopic(embedding_model=embedder.model).fit_transform(texts, np.asarray(vectors))
+            runs.append({"seconds": time.perf_counter() - started, "categories": len(set(topics) - {-1}),
+                         "outliers": float(np.mean(np.asarray(topics) < 0)),
+                         **_agreement(truth, np.asarray(topics), halves)})
+        out["bertopic"] = {key: float(np.mean([r[key] for r in runs])) for key in runs[0]}
+        out["bertopic"]["runs"] = len(runs)
+        out["bertopic"]["nmi_range"] = [min(r["nmi"] for r in runs), max(r["nmi"] for r in runs)]
     return out
 
 
@@ -172,6 +177,7 @@ def main() -> None:
     parser.add_argument("--tile", type=int, default=300_000, help="samples for the throughput run (0: skip)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--skip-bertopic", action="store_true")
+    parser.add_argument("--bertopic-runs", type=int, default=3, help="BERTopic fits to average (it is not seeded)")
     parser.add_argument("--skip-categories", action="store_true")
     parser.add_argument("--json", type=Path, help="also write every figure here")
     args = parser.parse_args()
@@ -192,9 +198,10 @@ def main() -> None:
     for label, row in e["confusion"].items():
         print(f"  {label[:38]:38s} " + " ".join(f"{row.get(p, 0):4d}" for p in predicted))
     if not args.skip_categories:
-        figures["categories"] = c = categories(records, args.skip_bertopic)
+        figures["categories"] = c = categories(records, 0 if args.skip_bertopic else args.bertopic_runs)
         for name, f in c.items():
-            print(f"categories ({name}): {f['categories']} categories, outliers {f['outliers']:.3f}, "
+            runs = f" (mean of {f['runs']} runs, NMI {f['nmi_range'][0]:.3f}-{f['nmi_range'][1]:.3f})" if "runs" in f else ""
+            print(f"categories ({name}){runs}: {f['categories']:.0f} categories, outliers {f['outliers']:.3f}, "
                   f"NMI vs type {f['nmi']:.3f} (dev {f['nmi_dev']:.3f}, held-out {f['nmi_held-out']:.3f}), "
                   f"ARI {f['ari']:.3f}, {f['seconds']:.1f} s")
         if "bertopic" in c and c["bertopic"]["nmi"] > 0:

@@ -134,8 +134,8 @@ def _check_edited_step(diff: EditDiff, steps: Sequence[Step], ctx: Context) -> D
         if found is not None:
             break
     else:
-        theirs = within[0].numbers if within else ()
-        equation = next((e for e in step.equations if not in_pool(e.stated, theirs)), None)
+        theirs = {e.expression for e in within[0].equations} if within else set()
+        equation = next((e for e in step.equations if e.expression not in theirs), None)
         found = ("value", equation, f"step {step.number} changes the numbers of the reference's step {counterpart}")
     diagnosis = _finish(found, step, ctx, [StepCheck(step.number, found[0], False, found[2])], produced,
                         within or None)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -156,9 +157,18 @@ def refine(diagnosis: Any, diff: EditDiff, question: str, solution: list[Step], 
     """``diagnosis`` retyped where the solution is an edit of the reference that drops a reference step (a
     ``missing_step``) or adds a step with a number neither the question nor the reference has
     (``adding_irrelevant_information``); any other diagnosis is returned as it is."""
-    if not diff.is_edit or bool(diff.dropped) == bool(diff.added):
+    if not diff.is_edit:
         return diagnosis
     step = diagnosis.first_error_step if diagnosis.first_error_step is not None else diff.first_change
+    if not diff.dropped and not diff.added and diagnosis.error_type == "other" and step == diff.first_change:
+        changed = next((s for s in solution if s.number == step), None)
+        counterpart = next((r for r in reference if r.number == dict(diff.pairs).get(step)), None)
+        change = number_change(changed, counterpart) if changed and counterpart else None
+        if change and change[0] == "inserted" and _used_later(change[1], step, diff, solution, reference):
+            why = f"step {step} brings in {change[1][0]:g}, which a later step adds to the reference's computation"
+            return replace(diagnosis, error_type="adding_irrelevant_information", evidence=f"{diagnosis.evidence}; {why}")
+    if bool(diff.dropped) == bool(diff.added):
+        return diagnosis
     if diff.dropped:
         left_out = next(s for s in reference if s.number == diff.dropped[0])
         if any(_folds(s, left_out) for s in solution):
@@ -170,17 +180,23 @@ def refine(diagnosis: Any, diff: EditDiff, question: str, solution: list[Step], 
     for number in diff.added:
         added = next(s for s in solution if s.number == number)
         new = [v for v in _given(added.text) if not in_pool(v, known)]
-        pairs = dict(diff.pairs)
         # or a quantity the step brings in that a later step then adds to the reference's computation
-        used = [v for later in solution if later.number > number and later.number in pairs
-                for ref in reference if ref.number == pairs[later.number]
-                for v in _extra_operands(later, ref) if in_pool(v, _given(added.text))]
+        used = _used_later(_given(added.text), number, diff, solution, reference)
         if new or used:
             why = (f"step {number} adds {new[0]:g}, which neither the problem nor the reference has" if new else
                    f"step {number} brings in {used[0]:g}, which a later step adds to the reference's computation")
             return replace(diagnosis, first_error_step=step, error_type="adding_irrelevant_information",
                            evidence=f"{diagnosis.evidence}; {why}" if diagnosis.evidence else why)
     return diagnosis
+
+
+def _used_later(values: Sequence[float], number: int, diff: EditDiff, solution: list[Step],
+                reference: list[Step]) -> list[float]:
+    """Those of ``values`` that a step after step ``number`` combines on top of its reference step's operands."""
+    pairs = dict(diff.pairs)
+    return [v for later in solution if later.number > number and later.number in pairs
+            for ref in reference if ref.number == pairs[later.number]
+            for v in _extra_operands(later, ref) if in_pool(v, values)]
 
 
 def _extra_operands(step: Step, counterpart: Step) -> list[float]:

@@ -199,7 +199,8 @@ def _replacement(mine_v: float, ref_v: float, reference: Step, ctx: Context, pro
         (not words or any(words & _mentions(ref_v, ref.text) for ref in before))
     named = enumerated_counts(f"{reference.text} {step_text}")
     if not copied:
-        named = named.union(*(enumerated_counts(part) for part in re.split(r"[.;?!]\s", ctx.text)))
+        named = named.union(enumerated_counts(ctx.text),
+                            *(enumerated_counts(part) for part in re.split(r"[.;?!]\s", ctx.text)))
     if small and ref_v in named:  # counting the days or months the step or the problem names
         return "counting_error", f"count of the named items {pair}"
     if in_pool(ref_v, UNIT_CONSTANTS) and not in_pool(ref_v, ctx.question):
@@ -255,7 +256,8 @@ def skipped_into(equation: Equation, ctx: Context, produced: Sequence[float]) ->
         ['45000-5000', '0.75*60000']
     """
     mine = Counter(round(v, 6) for v in equation.operands)
-    producers = {round(e.stated, 6): e for ref in ctx.reference for e in ref.equations if e.stated is not None}
+    producers = {round(e.stated, 6): (ref.number, e) for ref in ctx.reference for e in ref.equations
+                 if e.stated is not None}
     for ref in ctx.reference:
         for ref_eq in ref.equations:
             if ref_eq.operators != equation.operators:
@@ -264,8 +266,9 @@ def skipped_into(equation: Equation, ctx: Context, produced: Sequence[float]) ->
             extra, missing = list((mine - theirs).elements()), list((theirs - mine).elements())
             if len(extra) != 1 or len(missing) != 1 or in_pool(missing[0], produced):
                 continue
-            inner = producers.get(missing[0])
-            if inner is not None and inner is not ref_eq and in_pool(extra[0], inner.operands):
+            number, inner = producers.get(round(missing[0], 6), (0, None))
+            # the computation left out comes before the one that goes on from it
+            if inner is not None and inner is not ref_eq and number <= ref.number and in_pool(extra[0], inner.operands):
                 return ref_eq, inner
     return None
 
@@ -315,8 +318,9 @@ def classify(step: Step, equation: Equation | None, reference: tuple[Step, Equat
         return "missing_step", f"it leaves out {missing[0]:g}, which the reference combines here"
     if not extra and not missing:
         ops, ref_ops = equation.operators, ref_eq.operators
-        if len(ops) == len(ref_ops) and sum(a != b for a, b in zip(ops, ref_ops, strict=True)) == 1:
-            a, b = next((a, b) for a, b in zip(ops, ref_ops, strict=True) if a != b)
+        swapped = {(a, b) for a, b in zip(ops, ref_ops, strict=False) if a != b}
+        if len(ops) == len(ref_ops) and len(swapped) == 1:  # one operator taken for another (wherever it occurs)
+            a, b = next(iter(swapped))
             named = _FORMULA.findall(step.text.lower()), _FORMULA.findall(reference[0].text.lower())
             if (any(named) and set(named[0]) != set(named[1])) or len(set(named[0])) > 1:
                 return "confusing_formula_error", f"'{a}' where the reference's formula has '{b}'"

@@ -205,14 +205,18 @@ _LEADING = re.compile(r"^\s*-?\s*\$?\s*-?(?:[\d(]|[A-Za-z](?![A-Za-z]))[\d$.,()\
 def _expression_after(text: str, variables: Collection[str] = ()) -> str:
     """The arithmetic at the start of ``text`` (the right side of an ``=``): ``" $24 for ..."`` -> ``"24"``."""
     match = _LEADING.match(text)
-    if not match:
+    if not match or not match.group(0).strip():
         return ""
-    if not match.group(0).strip():
-        return ""
-    return _balanced(normalise_expression(match.group(0).rstrip(" .,("), variables).strip("*/+"))
+    # "= 10 5 minute increments": the value ends where a number follows it after a space only
+    value = re.split(r"(?<=\d)\s+(?=\d)", match.group(0), maxsplit=1)[0]
+    return _balanced(normalise_expression(value.rstrip(" .,("), variables).strip("*/+"))
 
 
 _CURRENCY = re.compile(r"[€£¥₹]")
+#: arithmetic written in words between two numbers
+_WORD_OPERATORS = [(re.compile(rf"(?<=\d)\s+(?:{words})\s+(?=\$?-?\d)", re.I), f" {symbol} ") for words, symbol in (
+    (r"divided\s+by", "/"), (r"times|multiplied\s+by", "*"), (r"plus", "+"), (r"minus", "-"),
+    (r"equals?|is\s+equal\s+to", "="))]
 
 
 def _variables(expression: str) -> tuple[str, ...]:
@@ -230,6 +234,8 @@ def equations(text: str, unknowns: dict[str, float] | None = None) -> tuple[Equa
     """
     unknowns = unknowns or {}
     text = _CURRENCY.sub("$", text)  # "€25", "£8" are read as "$25", "$8"
+    for pattern, symbol in _WORD_OPERATORS:  # "693 divided by 7 equals 99"
+        text = pattern.sub(symbol, text)
     found: list[Equation] = []
     for body in _CALC.findall(text):
         parts = body.split("=")

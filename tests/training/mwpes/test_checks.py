@@ -370,3 +370,34 @@ def test_an_added_step_whose_quantity_a_later_step_adds_is_added_information() -
     diagnosis = diagnose(question, solution, reference, "15")
     assert (diagnosis.first_error_step, diagnosis.error_type) == (3, "adding_irrelevant_information"), \
         diagnosis.evidence
+
+
+def test_one_operator_taken_for_another_throughout_is_an_operator_error() -> None:
+    question = "Jo had 11 apples. She gave 6 to Al and 3 to Bo. How many apples does she have left?"
+    diagnosis = diagnose(question, "She has 11 + 6 + 3 = 20 apples left.\n#### 20",
+                         "She has 11 - 6 - 3 = 2 apples left.\n#### 2", "2")
+    assert (diagnosis.first_error_step, diagnosis.error_type) == (1, "operator_error"), diagnosis.evidence
+
+
+def test_a_number_a_changed_step_brings_in_and_a_later_step_adds_is_added_information() -> None:
+    question = "There are 15 cats. A third were adopted and replaced by twice as many. How many cats are there now?"
+    reference = ("15/3 = 5 cats were adopted.\nThere were 15-5 = 10 cats left.\n5*2 = 10 more cats were added.\n"
+                 "This makes 10+10 = 20 cats.\n#### 20")
+    solution = ("15/3 = 5 cats were adopted.\nThere were 15-5 = 10 cats left.\n5*2 = 10 more cats were added, and "
+                "a donor brought 3 more cats.\nThis makes 10+10+3 = 23 cats.\n#### 23")
+    diagnosis = diagnose(question, solution, reference, "20")
+    assert (diagnosis.first_error_step, diagnosis.error_type) == (3, "adding_irrelevant_information"), \
+        diagnosis.evidence
+
+
+def test_a_changed_equation_is_typed_even_when_its_result_is_a_reference_number() -> None:
+    """3*1 = 3 states 3, a number the reference has too; the equation is still the changed one (2 days counted
+    as 1)."""
+    question = ("On Saturdays and Sundays, Sue makes french toast: she and her husband have 1 slice each and her "
+                "daughters split 1 slice. How many slices does she use in 52 weeks?")
+    reference = ("She makes 3 slices on Saturday and Sunday for a total of 3*2 = 6 slices per weekend.\n"
+                 "Over 52 weeks she uses 6*52 = 312 slices.\n#### 312")
+    solution = ("She makes 3 slices on Saturday and Sunday for a total of 3*1 = 3 slices per weekend.\n"
+                "Over 52 weeks she uses 3*52 = 156 slices.\n#### 156")
+    diagnosis = diagnose(question, solution, reference, "312")
+    assert (diagnosis.first_error_step, diagnosis.error_type) == (1, "counting_error"), diagnosis.evidence

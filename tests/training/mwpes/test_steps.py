@@ -140,3 +140,12 @@ def test_currencies_and_leading_decimals_are_arithmetic(text: str, expression: s
 def test_a_power_is_an_operator_of_its_own() -> None:
     power, product = split_steps("a square's area is 20^2 = 400")[0], split_steps("its perimeter is 4*20 = 80")[0]
     assert power.equations[0].operators == "^" and product.equations[0].operators == "*"
+
+
+@pytest.mark.parametrize(("text", "expression", "stated"), [
+    ("His average is 99 because 693 divided by 7 equals 99.", "693/7", 99.0),
+    ("She earns 4 times 5 = 20 dollars.", "4*5", 20.0),
+    ("So that's 60/5 = 12 5 minute increments in 1 hour", "60/5", 12.0),  # the value ends before the next number
+])
+def test_arithmetic_in_words_and_a_value_followed_by_a_number(text: str, expression: str, stated: float) -> None:
+    assert [(e.expression, e.stated) for e in split_steps(text)[0].equations] == [(expression, stated)]
