@@ -41,18 +41,34 @@ class Analysis:
 
 
 def embedding_text(error_type: str, evidence: str) -> str:
-    """What gets embedded: the error type in words and the evidence without step numbers and specific numbers,
-    so the same kind of mistake gives the same text.
+    """What gets embedded: the error type in words and the evidence without step numbers, specific numbers and the
+    shape of the arithmetic, so the same kind of mistake gives the same text: ``6*4`` and ``2*3*5`` are both "a
+    product", ``1+2+3`` "a sum".
 
     Example:
         >>> embedding_text("calculation_error", "step 4 states 6*4 = 23, but 6*4 = 24")
-        'calculation error: states N*N = N, but N*N = N'
+        'calculation error: states a product = N, but a product = N'
+        >>> embedding_text("confusing_formula_error", "step 1 computes 3 + 4 = 7; 1+1+3+4 where the reference's "
+        ...                "formula is 3*4 (reference: 3*(4) = 12)")
+        "confusing formula error: a sum where the reference's formula is a product"
     """
     evidence = evidence.split("; ", 1)[-1]  # what differs from the reference, when the checks say it
     text = re.sub(r"\b[Ss]tep \d+\s*(?:\([^)]*\))?\s*", "", evidence)
-    text = re.sub(r"\(reference:[^)]*\)", "", text)
-    text = re.sub(r"(?<![\d)])-?\d+(?:,\d{3})*(?:\.\d+)?(?:e-?\d+)?", "N", text)
+    text = re.sub(r"\s*\(reference: [^;]*?\)(?=;|$)", "", text)
+    text = re.sub(r"(?<![\d)])-?(?:\d+(?:,\d{3})*(?:\.\d+)?|\.\d+)(?:e-?\d+)?", "N", text)
+    text = _ARITHMETIC.sub(_operations, text)
     return f"{error_type.replace('_', ' ')}: {' '.join(text.split())}".strip()
+
+
+#: an expression in masked numbers (and one-letter unknowns) with at least one operator
+_ARITHMETIC = re.compile(r"[(]*(?:N|\b[A-Za-z]\b)[)]*(?:\s*(?:\*\*|[-+*/])\s*[(]*(?:N|\b[A-Za-z]\b)[)]*)+")
+_OPERATION_NAMES = {"+": "sum", "-": "difference", "*": "product", "/": "quotient", "**": "power"}
+
+
+def _operations(match: re.Match[str]) -> str:
+    """An expression named by its operations: ``N+N*N`` -> "a sum and product"."""
+    found = set(re.findall(r"\*\*|[-+*/]", match.group(0)))
+    return "a " + " and ".join(name for op, name in _OPERATION_NAMES.items() if op in found)
 
 
 @ANALYZERS.register("steps")
@@ -66,7 +82,7 @@ class StepCheckAnalyzer:
         ...                 "23", "m")
         >>> a = StepCheckAnalyzer().analyze([s])[0]
         >>> a.kind, a.step, a.text
-        ('calculation_error', 1, 'calculation error: states N*N = N, but N*N = N')
+        ('calculation_error', 1, 'calculation error: states a product = N, but a product = N')
     """
 
     name = "steps"
