@@ -48,13 +48,14 @@ def embedding_text(error_type: str, evidence: str) -> str:
     Example:
         >>> embedding_text("calculation_error", "step 4 states 6*4 = 23, but 6*4 = 24")
         'calculation error: states a product = N, but a product = N'
-        >>> embedding_text("confusing_formula_error", "step 1 computes 3 + 4 = 7; 1+1+3+4 where the reference's "
-        ...                "formula is 3*4 (reference: 3*(4) = 12)")
-        "confusing formula error: a sum where the reference's formula is a product"
+        >>> embedding_text("confusing_formula_error", "step 1 computes 3 + 4 = 7; 1+1+3+4 where the reference "
+        ...                "computes 3*4 (reference: 3*(4) = 12)")
+        'confusing formula error: a sum where the reference computes a product'
     """
-    evidence = evidence.split("; ", 1)[-1]  # what differs from the reference, when the checks say it
+    evidence = evidence.rsplit("; ", 1)[-1]  # the last word on what differs from the reference, when there is one
     text = re.sub(r"\b[Ss]tep \d+\s*(?:\([^)]*\))?\s*", "", evidence)
     text = re.sub(r"\s*\(reference: [^;]*?\)(?=;|$)", "", text)
+    text = re.sub(r"^it\s+", "", text)  # "it brings in 5" and "step 3 brings in 5" say the same
     text = re.sub(r"(?<![\d)])-?(?:\d+(?:,\d{3})*(?:\.\d+)?|\.\d+)(?:e-?\d+)?", "N", text)
     text = _ARITHMETIC.sub(_operations, text)
     return f"{error_type.replace('_', ' ')}: {' '.join(text.split())}".strip()

@@ -154,7 +154,7 @@ def _retype_by_numbers(diagnosis: Diagnosis, step: Step, counterpart: Step, ctx:
     known = known_numbers(ctx, produced)
     new = next((v for v in mine if not in_pool(v, known)), None)
     if how == "inserted" and new is not None:
-        kind, why = "adding_irrelevant_information", f"it brings in {new:g}, which the problem does not give"
+        kind, why = "adding_irrelevant_information", f"it brings in {new:g}, which neither the problem nor the reference has"
     elif how == "replaced" and len(mine) == len(theirs) == 1:
         earlier = [v for number, v in ctx.reference_results if number < counterpart.number]
         kind, why = _replacement(mine[0], theirs[0], counterpart, ctx, produced, earlier, step.text)
@@ -489,7 +489,7 @@ def _finish(found: tuple[str, Any, str], step: Step, ctx: Context, checks: list[
         if fact is not None and reference is not None and converts_otherwise(step, reference[0]):
             kind, why = "unit_conversion_error", f"it states {fact:g} as the conversion between two units"
         elif fact is not None:
-            kind, why = "adding_irrelevant_information", f"it states {fact:g} as a fact the problem does not give"
+            kind, why = "adding_irrelevant_information", f"it brings in {fact:g}, which neither the problem nor the reference has"
         else:
             kind, why = classify(step, equation, reference, ctx, produced)
         evidence = f"{evidence}; {why}" if why else evidence

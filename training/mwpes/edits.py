@@ -183,7 +183,7 @@ def refine(diagnosis: Any, diff: EditDiff, question: str, solution: list[Step], 
         # or a quantity the step brings in that a later step then adds to the reference's computation
         used = _used_later(_given(added.text), number, diff, solution, reference)
         if new or used:
-            why = (f"step {number} adds {new[0]:g}, which neither the problem nor the reference has" if new else
+            why = (f"step {number} brings in {new[0]:g}, which neither the problem nor the reference has" if new else
                    f"step {number} brings in {used[0]:g}, which a later step adds to the reference's computation")
             return replace(diagnosis, first_error_step=step, error_type="adding_irrelevant_information",
                            evidence=f"{diagnosis.evidence}; {why}" if diagnosis.evidence else why)

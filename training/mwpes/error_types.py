@@ -290,11 +290,11 @@ def classify(step: Step, equation: Equation | None, reference: tuple[Step, Equat
                 earlier = [v for number, v in ctx.reference_results if number < reference[0].number]
                 return _replacement(new[0], theirs[0], reference[0], ctx, produced, earlier, step.text)
         if new:
-            return "adding_irrelevant_information", f"{new[0]:g} is not part of the problem"
+            return "adding_irrelevant_information", f"it brings in {new[0]:g}, which neither the problem nor the reference has"
         return "confusing_formula_error" if equation is not None else "other", ""
     ref_eq = reference[1]
     if other_formula(step, equation, reference):
-        return "confusing_formula_error", (f"{equation.expression} where the reference's formula is "
+        return "confusing_formula_error", (f"{equation.expression} where the reference computes "
                                            f"{ref_eq.expression}")
     skipped = skipped_into(equation, ctx, produced)
     if skipped is not None:
@@ -313,7 +313,7 @@ def classify(step: Step, equation: Equation | None, reference: tuple[Step, Equat
     if extra and not missing and (set(mine) != set(theirs) or _subsequence(ref_eq.operators, equation.operators)):
         return "adding_irrelevant_information", f"it adds {extra[0]:g} to what the reference combines"
     if extra and len(extra) > len(missing) and any(not in_pool(v, known) for v in extra):
-        return "adding_irrelevant_information", f"it adds {extra[0]:g}, which the problem does not give"
+        return "adding_irrelevant_information", f"it brings in {extra[0]:g}, which neither the problem nor the reference has"
     if missing and not extra:
         return "missing_step", f"it leaves out {missing[0]:g}, which the reference combines here"
     if not extra and not missing:

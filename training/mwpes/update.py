@@ -15,8 +15,9 @@ undoes the clustering. So a pair merges (or a pool cluster joins a category) onl
 
 * its centroid cosine reaches ``merge_threshold`` and exceeds the taxonomy's ``separation``: the highest centroid
   cosine between two categories it keeps apart (``params["separation"]``, recorded after each update; computed from
-  the current categories when a taxonomy has none yet). A merge must be tighter than any distinction the taxonomy
-  already makes, else it would contradict it;
+  the current categories when a taxonomy has none yet), by more than 0.001. A merge must be tighter than any
+  distinction the taxonomy already makes, else it would contradict it, and the narrowest pair it keeps apart must
+  not merge because a member or two moved its centroid by a hair;
 * and at least one side was created or received members in this update: nothing changed between two untouched
   categories, so the decision that kept them apart stands.
 
@@ -45,8 +46,9 @@ from knowbench.training.mwpes.runs import TAXONOMY, read_assignments, size_bucke
 from knowbench.training.mwpes.samples import ErrorSample
 from knowbench.training.mwpes.taxonomy import Category, Taxonomy
 
-#: float32 noise allowed when a recomputed centroid cosine is compared with the recorded separation
-_TOLERANCE = 1e-5
+#: how far a pair must beat the recorded separation to merge: a centroid moved by a member or two, or float32 noise,
+#: leaves the pair the taxonomy keeps apart most narrowly where it was
+_TOLERANCE = 1e-3
 
 
 def separation(centroids: np.ndarray) -> float:

@@ -40,11 +40,11 @@ def test_embedding_text_drops_step_numbers_and_numbers() -> None:
 def test_embedding_text_names_the_arithmetic_by_its_operations() -> None:
     """Expressions of any length read as the operations they use, so one kind of slip is one text; the reference
     part in parentheses (which may hold parentheses itself) is dropped."""
-    long = embedding_text("confusing_formula_error", "step 1 computes 2 + 2 = 4; 2+2+1+1 where the reference's "
-                                                     "formula is 2*1 (reference: 2*(1) = 2)")
-    short = embedding_text("confusing_formula_error", "step 3 computes 5 + 5 = 10; 5+5 where the reference's "
-                                                      "formula is 5*5 (reference: 5*5 = 25)")
-    assert long == short == "confusing formula error: a sum where the reference's formula is a product"
+    long = embedding_text("confusing_formula_error", "step 1 computes 2 + 2 = 4; 2+2+1+1 where the reference "
+                                                     "computes 2*1 (reference: 2*(1) = 2)")
+    short = embedding_text("confusing_formula_error", "step 3 computes 5 + 5 = 10; 5+5 where the reference "
+                                                      "computes 5*5 (reference: 5*5 = 25)")
+    assert long == short == "confusing formula error: a sum where the reference computes a product"
     mixed = embedding_text("calculation_error", "step 2 states 3+4*2 = 12, but 3+4*2 = 11")
     assert mixed == "calculation error: states a sum and product = N, but a sum and product = N"
 
