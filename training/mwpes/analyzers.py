@@ -53,7 +53,9 @@ def embedding_text(error_type: str, evidence: str) -> str:
         'confusing formula error: a sum where the reference computes a product'
     """
     evidence = evidence.rsplit("; ", 1)[-1]  # the last word on what differs from the reference, when there is one
-    text = re.sub(r"\b[Ss]tep \d+\s*(?:\([^)]*\))?\s*", "", evidence)
+    # "leaves out the reference's step 3 (She eats (3+4) = 7)" -> "leaves out the reference's step"
+    text = re.sub(r"(reference's) step \d+(?:\s*\(.*?\)(?=,|;|$))?", r"\1 step", evidence)
+    text = re.sub(r"\b[Ss]tep \d+\s*(?:\([^)]*\))?\s*", "", text)
     text = re.sub(r"\s*\(reference: [^;]*?\)(?=;|$)", "", text)
     text = re.sub(r"^it\s+", "", text)  # "it brings in 5" and "step 3 brings in 5" say the same
     text = re.sub(r"(?<![\d)])-?(?:\d+(?:,\d{3})*(?:\.\d+)?|\.\d+)(?:e-?\d+)?", "N", text)
@@ -69,7 +71,8 @@ _OPERATION_NAMES = {"+": "sum", "-": "difference", "*": "product", "/": "quotien
 def _operations(match: re.Match[str]) -> str:
     """An expression named by its operations: ``N+N*N`` -> "a sum and product"."""
     found = set(re.findall(r"\*\*|[-+*/]", match.group(0)))
-    return "a " + " and ".join(name for op, name in _OPERATION_NAMES.items() if op in found)
+    article = "" if match.string[:match.start()].endswith("'s ") else "a "  # "the reference's product"
+    return article + " and ".join(name for op, name in _OPERATION_NAMES.items() if op in found)
 
 
 @ANALYZERS.register("steps")

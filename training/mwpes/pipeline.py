@@ -52,8 +52,24 @@ class ClusterResult:
         return float(np.mean(self.labels < 0)) if len(self.labels) else 0.0
 
 
-def category_name(keywords: list[str], kinds: Counter[str], labeller: Any, examples: Sequence[str]) -> str:
-    """The labeller's name, led by the analyzer's error kind when most members share one."""
+def category_name(keywords: list[str], kinds: Counter[str], labeller: Any, examples: Sequence[str],
+                  texts: Counter[str] | None = None) -> str:
+    """The category's name: the analysis text most of its members share (it says what went wrong, e.g. "operator
+    error: '*' where the reference has '/'"); else the labeller's name, led by the analyzer's error kind when most
+    members share one.
+
+    Example:
+        >>> from knowbench.training.mwpes.labelling import ClassTfidfLabeller
+        >>> category_name(["canes", "sand"], Counter({"operator_error": 3}), ClassTfidfLabeller(), [],
+        ...               Counter({"operator error: '*' where the reference has '/'": 2, "operator error: x": 1}))
+        "operator error: '*' where the reference has '/'"
+        >>> category_name(["canes", "sand"], Counter({"operator_error": 3}), ClassTfidfLabeller(), [])
+        'operator error: canes, sand'
+    """
+    if texts:
+        text, count = texts.most_common(1)[0]
+        if count > 0.5 * sum(texts.values()) and len(text) <= 100 and "\n" not in text:
+            return text
     base = labeller.name_for(keywords, examples)
     if kinds:
         kind, count = kinds.most_common(1)[0]
@@ -107,7 +123,7 @@ def describe_categories(
         category.kinds = dict(Counter(kinds[i] for i in members if kinds[i]).most_common())
         if name:
             category.name = category_name(category.keywords, Counter(category.kinds), labeller,
-                                          [texts[i] for i in closest])
+                                          [texts[i] for i in closest], Counter(texts[i] for i in members))
 
 
 def solution_text(sample: ErrorSample) -> str:

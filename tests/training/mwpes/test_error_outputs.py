@@ -47,6 +47,12 @@ def test_embedding_text_names_the_arithmetic_by_its_operations() -> None:
     assert long == short == "confusing formula error: a sum where the reference computes a product"
     mixed = embedding_text("calculation_error", "step 2 states 3+4*2 = 12, but 3+4*2 = 11")
     assert mixed == "calculation error: states a sum and product = N, but a sum and product = N"
+    skipped = embedding_text("missing_step", "step 2 computes 6/2 = 3; 6/2 is the reference's 4/2 without first "
+                                             "computing 6-2 = 4")
+    assert skipped == "missing step: a quotient is the reference's quotient without first computing a difference = N"
+    left_out = embedding_text("missing_step", "step 2 computes 9*2 = 18; the solution leaves out the reference's step 1 "
+                                              "(She eats (3+4) = 7 eggs)")
+    assert left_out == "missing step: the solution leaves out the reference's step"
 
 
 def test_records_carry_the_analysis(shared_data: Path) -> None:
