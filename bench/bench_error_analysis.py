@@ -177,7 +177,7 @@ def main() -> None:
     parser.add_argument("--tile", type=int, default=300_000, help="samples for the throughput run (0: skip)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--skip-bertopic", action="store_true")
-    parser.add_argument("--bertopic-runs", type=int, default=3, help="BERTopic fits to average (it is not seeded)")
+    parser.add_argument("--bertopic-runs", type=int, default=5, help="BERTopic fits to average (it is not seeded)")
     parser.add_argument("--skip-categories", action="store_true")
     parser.add_argument("--json", type=Path, help="also write every figure here")
     args = parser.parse_args()
