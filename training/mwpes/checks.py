@@ -57,8 +57,10 @@ from knowbench.training.mwpes.error_types import (
     align,
     classify,
     converts_otherwise,
+    operators_swapped,
     other_formula,
 )
+from knowbench.training.mwpes.plans import announced_method
 from knowbench.training.mwpes.steps import Equation, Step, numbers_in, split_steps, to_number
 
 __all__ = ["ERROR_TYPES", "Diagnosis", "StepCheck", "classify", "close", "diagnose", "holds", "in_pool",
@@ -116,7 +118,7 @@ def diagnose(question: str, solution: str, reference: str, gold: str, run_code: 
             produced = [v for s in steps[:position] for v in (*s.results, *s.numbers)]
             if counterpart is not None:
                 found = _retype_by_numbers(found, steps[position], counterpart, ctx, produced)
-    return refine(found, diff, question, steps, ref_steps)
+    return announced_method(refine(found, diff, question, steps, ref_steps), steps)
 
 
 def _check_edited_step(diff: EditDiff, steps: Sequence[Step], ctx: Context) -> Diagnosis | None:
@@ -453,23 +455,13 @@ def _set_up_wrong(origin: tuple[Step, str], found: tuple[str, Any, str], ctx: Co
                      tuple(checks))
 
 
-def _operators_swapped(equation: Equation | None, reference: tuple[Step, Equation | None] | None) -> bool:
-    """Whether ``equation`` combines exactly the quantities of its aligned reference equation with other operators."""
-    if equation is None or reference is None or reference[1] is None:
-        return False
-    mine = Counter(round(v, 6) for v in equation.operands)
-    theirs = Counter(round(v, 6) for v in reference[1].operands)
-    return mine == theirs and len(equation.operators) == len(reference[1].operators) and \
-        equation.operators != reference[1].operators
-
-
 def _finish(found: tuple[str, Any, str], step: Step, ctx: Context, checks: list[StepCheck],
             produced: list[float], within: Sequence[Step] | None = None) -> Diagnosis:
     check, equation, evidence = found
     if check == "arithmetic":
         reference = align(step, equation, ctx, within)
         kind = "confusing_formula_error" if other_formula(step, equation, reference) else "calculation_error"
-        if kind == "calculation_error" and _operators_swapped(equation, reference):
+        if kind == "calculation_error" and operators_swapped(equation, reference):
             # the reference's quantities under another operator, miscomputed too: the operator is the first mistake
             kind, why = classify(step, equation, reference, ctx, produced)
             evidence = f"{evidence}; {why}"

@@ -401,3 +401,21 @@ def test_a_changed_equation_is_typed_even_when_its_result_is_a_reference_number(
                 "Over 52 weeks she uses 3*52 = 156 slices.\n#### 156")
     diagnosis = diagnose(question, solution, reference, "312")
     assert (diagnosis.first_error_step, diagnosis.error_type) == (1, "counting_error"), diagnosis.evidence
+
+
+def test_a_wrong_method_is_wrong_where_it_is_announced() -> None:
+    """A step that only names the next operation in words, followed by a step that carries it out without a
+    miscalculation but goes off the reference's path: the method was wrong where it was chosen (the announcing step).
+    A miscomputed step after a sound announcement stays the error."""
+    question = "A bakery makes 40 loaves in 4 hours and 30 rolls in 2 hours. How many items does it make in 8 hours?"
+    reference = ("It makes 40/4 = 10 loaves an hour.\nIt makes 30/2 = 15 rolls an hour.\nThat is 10 + 15 = 25 items "
+                 "an hour.\nIn 8 hours it makes 25 * 8 = 200 items.\n#### 200")
+    solution = ("Step 1: The bakery makes 40 loaves in 4 hours.\nStep 2: It makes 30 rolls in 2 hours.\n"
+                "Step 3: To find the total, we add the loaves and the rolls.\nStep 4: 40 + 30 = 70 items.\n"
+                "Step 5: #### 70")
+    diagnosis = diagnose(question, solution, reference, "200")
+    assert diagnosis.first_error_step == 3, diagnosis.evidence
+    assert "announces the operation" in diagnosis.evidence
+    miscomputed = ("Step 1: She eats 3 + 4 = 7 eggs every day.\nStep 2: To find what is left, we subtract 7 from 16."
+                   "\nStep 3: 16 - 7 = 8 eggs.\nStep 4: She makes 8 * 2 = $16.\nStep 5: #### 16")
+    assert _check(miscomputed).first_error_step == 3
