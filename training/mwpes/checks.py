@@ -51,7 +51,7 @@ from knowbench.training.mwpes.check_context import (
     set_up_at,
     unknowns_of,
 )
-from knowbench.training.mwpes.edits import EditDiff, compare, number_change, refine
+from knowbench.training.mwpes.edits import EditDiff, compare, number_change, refine, restates
 from knowbench.training.mwpes.error_types import (
     _replacement,
     align,
@@ -136,6 +136,8 @@ def _check_edited_step(diff: EditDiff, steps: Sequence[Step], ctx: Context) -> D
         if found is not None:
             break
     else:
+        if restates(step, within):  # it says what the reference step combines, computing nothing yet: no change
+            return None
         theirs = {e.expression for e in within[0].equations} if within else set()
         equation = next((e for e in step.equations if e.expression not in theirs), None)
         found = ("value", equation, f"step {step.number} changes the numbers of the reference's step {counterpart}")

@@ -419,3 +419,18 @@ def test_a_wrong_method_is_wrong_where_it_is_announced() -> None:
     miscomputed = ("Step 1: She eats 3 + 4 = 7 eggs every day.\nStep 2: To find what is left, we subtract 7 from 16."
                    "\nStep 3: 16 - 7 = 8 eggs.\nStep 4: She makes 8 * 2 = $16.\nStep 5: #### 16")
     assert _check(miscomputed).first_error_step == 3
+
+
+def test_a_step_that_restates_what_the_reference_combines_changes_nothing() -> None:
+    """In an edit of the reference, a step that computes nothing but names every quantity its reference step combines
+    leaves nothing out: the first change (and error) is the later step that computes wrong. Naming only some of them
+    leaves one out (a missing step, there)."""
+    question = "Each cake needs 2 cups of flour, 3 cups of milk and 0.5 cups of sugar. How many cups do 4 cakes need?"
+    reference = ("The flour, milk and sugar for one cake are 2 + 3 + 0.5 = 5.5 cups.\n"
+                 "For four cakes that is 4 * 5.5 = 22 cups.\n#### 22")
+    solution = ("Step 1: The flour, milk and sugar for one cake are 2, 3 and 0.5 cups.\n"
+                "Step 2: For four cakes that is 4 * 5.5 = 24 cups.\nStep 3: #### 24")
+    diagnosis = diagnose(question, solution, reference, "22")
+    assert (diagnosis.first_error_step, diagnosis.error_type) == (2, "calculation_error"), diagnosis.evidence
+    left_out = diagnose(question, solution.replace("2, 3 and 0.5", "2 and 3"), reference, "22")
+    assert (left_out.first_error_step, left_out.error_type) == (1, "missing_step"), left_out.evidence
