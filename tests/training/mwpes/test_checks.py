@@ -434,3 +434,16 @@ def test_a_step_that_restates_what_the_reference_combines_changes_nothing() -> N
     assert (diagnosis.first_error_step, diagnosis.error_type) == (2, "calculation_error"), diagnosis.evidence
     left_out = diagnose(question, solution.replace("2, 3 and 0.5", "2 and 3"), reference, "22")
     assert (left_out.first_error_step, left_out.error_type) == (1, "missing_step"), left_out.evidence
+
+
+def test_an_equation_between_quantities_named_in_words_is_no_arithmetic_to_check() -> None:
+    """``(Bo's apples + 5) + (Bo's apples + 2) + Bo's apples = 40`` equates quantities named in words: without the
+    words it is no arithmetic (``(+5)+(+2)`` is not 40), so it is not miscomputed; the later slip is the error."""
+    question = ("Together, Ann, Bo and Cy have 40 apples. Ann has 5 more apples than Bo, and Cy has 2 more than Bo. "
+                "How many apples does Bo have?")
+    reference = "Bo has b apples, Ann b + 5 and Cy b + 2.\nSo 3b + 7 = 40.\nThen 3b = 33 and b = 11.\n#### 11"
+    solution = ("Step 1: Ann has Bo's apples + 5 and Cy has Bo's apples + 2.\n"
+                "Step 2: So (Bo's apples + 5) + (Bo's apples + 2) + Bo's apples = 40.\n"
+                "Step 3: Then 3 * Bo's apples = 40 - 7 = 34.\nStep 4: Bo has 34 / 3 = 11.33 apples.\nStep 5: #### 11.33")
+    diagnosis = diagnose(question, solution, reference, "11")
+    assert (diagnosis.first_error_step, diagnosis.error_type) == (3, "calculation_error"), diagnosis.evidence
