@@ -1,7 +1,7 @@
 """A wrong method announced in words before it is carried out: the error lies where the method is chosen.
 
 A step that only says which operation comes next ("we add the quarts made in 2 hours and in 4 hours", with no
-computation of its own) is followed by a step that carries that operation out. When that next step fails without
+computation of its own) is followed by a step that carries that operation out (as its last operation). When that next step fails without
 miscomputing anything (its value is off the reference's path, or its equation in the unknown does not hold at the
 gold value) and it uses the announced operation, the operation itself was the wrong choice: the first wrong step is
 the one that announced it. A miscomputed step (``6 x 4 = 23``) or a wrong number brought in keeps the error where it
@@ -16,7 +16,9 @@ Example:
 
 from __future__ import annotations
 
+import ast
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -24,6 +26,7 @@ from typing import Any
 from knowbench.training.mwpes.check_context import holds
 from knowbench.training.mwpes.steps import Step
 
+_OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 #: words that name an arithmetic operation to be carried out, by operator
 _OPERATION_WORDS = {
     "+": r"add|adding|sum",
@@ -36,6 +39,22 @@ _OPERATION_WORDS = {
 def announced_operators(text: str) -> set[str]:
     """The operators a step names in words as the operation to carry out."""
     return {op for op, words in _OPERATION_WORDS.items() if re.search(rf"\b(?:{words})\b", text, re.I)}
+
+
+def outer_operator(expression: str) -> str | None:
+    """The operation an expression carries out last (``16*(5+3)`` -> ``*``); ``None`` for a lone number.
+
+    Example:
+        >>> outer_operator("(9/x)*x+(6/x)*x"), outer_operator("40/2"), outer_operator("12")
+        ('+', '/', None)
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SyntaxWarning)
+            tree = ast.parse(expression, mode="eval").body
+    except SyntaxError:
+        return None
+    return _OPERATORS.get(type(tree.op)) if isinstance(tree, ast.BinOp) else None
 
 
 def announced_method(diagnosis: Any, steps: Sequence[Step]) -> Any:
@@ -57,7 +76,7 @@ def announced_method(diagnosis: Any, steps: Sequence[Step]) -> Any:
     elif last.check != "value":
         return diagnosis
     operators = announced_operators(before.text)
-    if not operators or not any(operators & set(e.operators) for e in step.equations):
+    if not operators or not any(outer_operator(e.expression) in operators for e in step.equations):
         return diagnosis
     evidence = (f"{diagnosis.evidence}; step {before.number} announces the operation "
                 f"({', '.join(sorted(operators))}) that step {number} carries out")

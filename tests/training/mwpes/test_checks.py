@@ -416,6 +416,10 @@ def test_a_wrong_method_is_wrong_where_it_is_announced() -> None:
     diagnosis = diagnose(question, solution, reference, "200")
     assert diagnosis.first_error_step == 3, diagnosis.evidence
     assert "announces the operation" in diagnosis.evidence
+    # the operation announced is not the one the next step carries out last: that step's own choice is wrong
+    other = solution.replace("we add the loaves and the rolls", "we divide by 2 hours").replace(
+        "40 + 30 = 70", "40 + 30 / 2 = 55").replace("#### 70", "#### 55")
+    assert diagnose(question, other, reference, "200").first_error_step == 4
     miscomputed = ("Step 1: She eats 3 + 4 = 7 eggs every day.\nStep 2: To find what is left, we subtract 7 from 16."
                    "\nStep 3: 16 - 7 = 8 eggs.\nStep 4: She makes 8 * 2 = $16.\nStep 5: #### 16")
     assert _check(miscomputed).first_error_step == 3
