@@ -50,6 +50,7 @@ from knowbench.training.mwpes.check_context import (
     question_numbers,
     set_up_at,
     unknowns_of,
+    varies,
 )
 from knowbench.training.mwpes.edits import EditDiff, compare, number_change, refine, restates
 from knowbench.training.mwpes.error_types import (
@@ -269,7 +270,7 @@ def _check_values(step: Step, ctx: Context, produced: list[float], detours: set[
     on_path = list(ctx.reference_values)
     for equation in step.equations:
         value = equation.stated
-        if value is None or equation.variables or not re.search(r"[-+*/]", equation.expression.lstrip("-")):
+        if value is None or varies(equation, ctx.unknowns) or not re.search(r"[-+*/]", equation.expression.lstrip("-")):
             continue  # an equation in the unknown holds or not (arithmetic); its value is no reference value
         if in_pool(value, detours):
             continue

@@ -451,3 +451,14 @@ def test_an_equation_between_quantities_named_in_words_is_no_arithmetic_to_check
                 "Step 3: Then 3 * Bo's apples = 40 - 7 = 34.\nStep 4: Bo has 34 / 3 = 11.33 apples.\nStep 5: #### 11.33")
     diagnosis = diagnose(question, solution, reference, "11")
     assert (diagnosis.first_error_step, diagnosis.error_type) == (3, "calculation_error"), diagnosis.evidence
+
+
+def test_an_expression_in_the_unknown_that_does_not_depend_on_it_is_checked_as_a_value() -> None:
+    """``(4 * x) / x`` is 4 whatever x is: a number, whose value must lie on the reference's path like any other."""
+    question = ("Tom reads x pages an hour for 4 hours and Ann reads 10 pages. Together they read 50 pages. "
+                "What is the value of unknown variable x?")
+    reference = "Tom reads 4 * x pages.\nSo 4x + 10 = 50.\nThen 4x = 40, so x = 10.\n#### 10"
+    solution = ("Step 1: In 4 hours Tom reads (4 * x) / x = 4 pages.\nStep 2: Together they read 4 + 10 = 14 pages.\n"
+                "Step 3: So x = 50 - 14 = 36.\nStep 4: #### 36")
+    diagnosis = diagnose(question, solution, reference, "10")
+    assert diagnosis.first_error_step == 1, diagnosis.evidence
