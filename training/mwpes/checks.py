@@ -52,6 +52,7 @@ from knowbench.training.mwpes.check_context import (
     unknowns_of,
     varies,
 )
+from knowbench.training.mwpes.claims import asserted_number
 from knowbench.training.mwpes.edits import EditDiff, compare, number_change, refine, restates
 from knowbench.training.mwpes.error_types import (
     _replacement,
@@ -119,7 +120,7 @@ def diagnose(question: str, solution: str, reference: str, gold: str, run_code: 
             produced = [v for s in steps[:position] for v in (*s.results, *s.numbers)]
             if counterpart is not None:
                 found = _retype_by_numbers(found, steps[position], counterpart, ctx, produced)
-    return announced_method(refine(found, diff, question, steps, ref_steps), steps)
+    return announced_method(asserted_number(refine(found, diff, question, steps, ref_steps), steps, ctx), steps)
 
 
 def _check_edited_step(diff: EditDiff, steps: Sequence[Step], ctx: Context) -> Diagnosis | None:

@@ -462,3 +462,20 @@ def test_an_expression_in_the_unknown_that_does_not_depend_on_it_is_checked_as_a
                 "Step 3: So x = 50 - 14 = 36.\nStep 4: #### 36")
     diagnosis = diagnose(question, solution, reference, "10")
     assert diagnosis.first_error_step == 1, diagnosis.evidence
+
+
+def test_a_number_first_asserted_in_words_is_wrong_where_it_is_asserted() -> None:
+    """A step that uses, where the reference has another number, one that an earlier step asserted in words without
+    computing it: the assertion is the first error. Where the number first appears computed (a result, restated
+    later), the error stays where it is used."""
+    question = "Pens come in packs of 6 and pencils in packs of 9. Sam buys 30 pens and 27 pencils. How many packs?"
+    reference = "He buys 30 / 6 = 5 packs of pens.\nHe buys 27 / 9 = 3 packs of pencils.\nThat is 5 + 3 = 8 packs.\n#### 8"
+    solution = ("Step 1: Sam wants 30 pens and 27 pencils.\nStep 2: The pens are sold 2 to a pack.\n"
+                "Step 3: For the pens, Sam needs 30 / 2 = 15 packs.\nStep 4: For the pencils, Sam needs 27 / 9 = 3.\n"
+                "Step 5: Altogether 15 + 3 = 18 packs.\nStep 6: #### 18")
+    diagnosis = diagnose(question, solution, reference, "8")
+    assert diagnosis.first_error_step == 2 and "asserts 2" in diagnosis.evidence, diagnosis.evidence
+    computed = ("Step 1: For the pens, Sam needs 30 / 6 = 5 packs.\nStep 2: For the pencils, he needs 27 / 9 = 3.\n"
+                "Step 3: Altogether 5 + 3 = 8 packs.\nStep 4: So there are 8 packs in all.\n"
+                "Step 5: Each of the two kinds then gets 8 / 2 = 4 packs.\nStep 6: #### 4")
+    assert diagnose(question, computed, reference, "8").first_error_step == 5
