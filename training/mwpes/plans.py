@@ -1,11 +1,11 @@
 """A wrong method announced in words before it is carried out: the error lies where the method is chosen.
 
-A step that only says which operation comes next ("we add the quarts made in 2 hours and in 4 hours", with no
-computation of its own) is followed by a step that carries that operation out (as its last operation). When that next step fails without
-miscomputing anything (its value is off the reference's path, or its equation in the unknown does not hold at the
-gold value) and it uses the announced operation, the operation itself was the wrong choice: the first wrong step is
-the one that announced it. A miscomputed step (``6 x 4 = 23``) or a wrong number brought in keeps the error where it
-is, since the announced method may well be right.
+A step that only says which operation comes next ("to find the total, we add the two amounts", with no computation
+of its own) is followed by a step that carries that operation out (as its last operation). When that next step fails
+without miscomputing anything (its value is off the reference's path, or its equation in the unknown does not hold
+at the gold value), the operation itself was the wrong choice: the first wrong step is the one that announced it. A
+miscomputed step (``6 x 4 = 23``) or a wrong number brought in keeps the error where it is, since the announced
+method may well be right.
 
 Example:
     >>> announced_operators("To find the total, we add the two amounts.")

@@ -219,7 +219,7 @@ _WORD_OPERATORS = [(re.compile(rf"(?<=\d)\s+(?:{words})\s+(?=\$?-?\d)", re.I), f
     (r"equals?|is\s+equal\s+to", "="))]
 
 
-#: an operator with no operand on one side, where a quantity named in words stood ("(Anne's books + 25)")
+#: an operator with no operand on one side, where a quantity named in words stood ("(Bo's apples + 5)")
 _DANGLING = re.compile(r"\([+*/]|[-+*/]\)")
 
 

@@ -448,7 +448,8 @@ def test_an_equation_between_quantities_named_in_words_is_no_arithmetic_to_check
     reference = "Bo has b apples, Ann b + 5 and Cy b + 2.\nSo 3b + 7 = 40.\nThen 3b = 33 and b = 11.\n#### 11"
     solution = ("Step 1: Ann has Bo's apples + 5 and Cy has Bo's apples + 2.\n"
                 "Step 2: So (Bo's apples + 5) + (Bo's apples + 2) + Bo's apples = 40.\n"
-                "Step 3: Then 3 * Bo's apples = 40 - 7 = 34.\nStep 4: Bo has 34 / 3 = 11.33 apples.\nStep 5: #### 11.33")
+                "Step 3: Then 3 * Bo's apples = 40 - 7 = 34.\nStep 4: Bo has 34 / 3 = 11.33 apples.\n"
+                "Step 5: #### 11.33")
     diagnosis = diagnose(question, solution, reference, "11")
     assert (diagnosis.first_error_step, diagnosis.error_type) == (3, "calculation_error"), diagnosis.evidence
 
@@ -469,7 +470,8 @@ def test_a_number_first_asserted_in_words_is_wrong_where_it_is_asserted() -> Non
     computing it: the assertion is the first error. Where the number first appears computed (a result, restated
     later), the error stays where it is used."""
     question = "Pens come in packs of 6 and pencils in packs of 9. Sam buys 30 pens and 27 pencils. How many packs?"
-    reference = "He buys 30 / 6 = 5 packs of pens.\nHe buys 27 / 9 = 3 packs of pencils.\nThat is 5 + 3 = 8 packs.\n#### 8"
+    reference = ("He buys 30 / 6 = 5 packs of pens.\nHe buys 27 / 9 = 3 packs of pencils.\n"
+                 "That is 5 + 3 = 8 packs.\n#### 8")
     solution = ("Step 1: Sam wants 30 pens and 27 pencils.\nStep 2: The pens are sold 2 to a pack.\n"
                 "Step 3: For the pens, Sam needs 30 / 2 = 15 packs.\nStep 4: For the pencils, Sam needs 27 / 9 = 3.\n"
                 "Step 5: Altogether 15 + 3 = 18 packs.\nStep 6: #### 18")
