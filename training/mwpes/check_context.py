@@ -195,3 +195,21 @@ def part_values(expression: str, unknowns: dict[str, float] | None = None) -> li
         return []
     values = (safe_eval(ast.unparse(node), unknowns) for node in ast.walk(tree.body) if isinstance(node, ast.BinOp))
     return [v for v in values if v is not None]
+
+
+def varies(equation: Equation, unknowns: dict[str, float]) -> bool:
+    """Whether an equation's expression depends on the unknowns (``9*x``); ``(9/x)*x + 6`` is 15 whatever ``x`` is,
+    so it is arithmetic with a number for its value, like ``9 + 6``.
+
+    Example:
+        >>> from knowbench.training.mwpes.steps import equations
+        >>> [varies(e, {"x": 3.0}) for e in equations("So 9*x = 27 and (9/x)*x + 6 = 15.", {"x": 3.0})]
+        [True, False]
+    """
+    if not equation.variables:
+        return False
+    names = [n for n in equation.variables if n in unknowns]
+    if len(names) < len(equation.variables):
+        return True  # a letter that is no unknown: its value cannot be told
+    values = {safe_eval(equation.expression, {n: unknowns[n] + shift for n in names}) for shift in (0.0, 1.37)}
+    return None in values or len({round(v, 6) for v in values if v is not None}) > 1

@@ -50,15 +50,19 @@ from knowbench.training.mwpes.check_context import (
     question_numbers,
     set_up_at,
     unknowns_of,
+    varies,
 )
-from knowbench.training.mwpes.edits import EditDiff, compare, number_change, refine
+from knowbench.training.mwpes.claims import asserted_number
+from knowbench.training.mwpes.edits import EditDiff, compare, number_change, refine, restates
 from knowbench.training.mwpes.error_types import (
     _replacement,
     align,
     classify,
     converts_otherwise,
+    operators_swapped,
     other_formula,
 )
+from knowbench.training.mwpes.plans import announced_method
 from knowbench.training.mwpes.steps import Equation, Step, numbers_in, split_steps, to_number
 
 __all__ = ["ERROR_TYPES", "Diagnosis", "StepCheck", "classify", "close", "diagnose", "holds", "in_pool",
@@ -116,7 +120,7 @@ def diagnose(question: str, solution: str, reference: str, gold: str, run_code: 
             produced = [v for s in steps[:position] for v in (*s.results, *s.numbers)]
             if counterpart is not None:
                 found = _retype_by_numbers(found, steps[position], counterpart, ctx, produced)
-    return refine(found, diff, question, steps, ref_steps)
+    return announced_method(asserted_number(refine(found, diff, question, steps, ref_steps), steps, ctx), steps)
 
 
 def _check_edited_step(diff: EditDiff, steps: Sequence[Step], ctx: Context) -> Diagnosis | None:
@@ -134,6 +138,8 @@ def _check_edited_step(diff: EditDiff, steps: Sequence[Step], ctx: Context) -> D
         if found is not None:
             break
     else:
+        if restates(step, within):  # it says what the reference step combines, computing nothing yet: no change
+            return None
         theirs = {e.expression for e in within[0].equations} if within else set()
         equation = next((e for e in step.equations if e.expression not in theirs), None)
         found = ("value", equation, f"step {step.number} changes the numbers of the reference's step {counterpart}")
@@ -265,7 +271,7 @@ def _check_values(step: Step, ctx: Context, produced: list[float], detours: set[
     on_path = list(ctx.reference_values)
     for equation in step.equations:
         value = equation.stated
-        if value is None or equation.variables or not re.search(r"[-+*/]", equation.expression.lstrip("-")):
+        if value is None or varies(equation, ctx.unknowns) or not re.search(r"[-+*/]", equation.expression.lstrip("-")):
             continue  # an equation in the unknown holds or not (arithmetic); its value is no reference value
         if in_pool(value, detours):
             continue
@@ -453,23 +459,13 @@ def _set_up_wrong(origin: tuple[Step, str], found: tuple[str, Any, str], ctx: Co
                      tuple(checks))
 
 
-def _operators_swapped(equation: Equation | None, reference: tuple[Step, Equation | None] | None) -> bool:
-    """Whether ``equation`` combines exactly the quantities of its aligned reference equation with other operators."""
-    if equation is None or reference is None or reference[1] is None:
-        return False
-    mine = Counter(round(v, 6) for v in equation.operands)
-    theirs = Counter(round(v, 6) for v in reference[1].operands)
-    return mine == theirs and len(equation.operators) == len(reference[1].operators) and \
-        equation.operators != reference[1].operators
-
-
 def _finish(found: tuple[str, Any, str], step: Step, ctx: Context, checks: list[StepCheck],
             produced: list[float], within: Sequence[Step] | None = None) -> Diagnosis:
     check, equation, evidence = found
     if check == "arithmetic":
         reference = align(step, equation, ctx, within)
         kind = "confusing_formula_error" if other_formula(step, equation, reference) else "calculation_error"
-        if kind == "calculation_error" and _operators_swapped(equation, reference):
+        if kind == "calculation_error" and operators_swapped(equation, reference):
             # the reference's quantities under another operator, miscomputed too: the operator is the first mistake
             kind, why = classify(step, equation, reference, ctx, produced)
             evidence = f"{evidence}; {why}"

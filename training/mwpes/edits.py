@@ -226,3 +226,18 @@ def number_change(step: Step, counterpart: Step) -> tuple[str, tuple[float, ...]
         if tag == "delete":
             return "deleted", (), tuple(a[i1:i2])
     return None
+
+
+def restates(step: Step, counterpart: Sequence[Step]) -> bool:
+    """Whether ``step`` computes nothing and mentions every number its reference ``counterpart`` step combines: it
+    restates the quantities the reference goes on to combine, leaving none out (no change to the reference yet).
+
+    Example:
+        >>> ref = split_steps("5 + 3 + 0.25 = 8.25 tablespoons")
+        >>> restates(split_steps("Each needs 5 tbsp flour, 3 tbsp sugar and 0.25 tbsp salt.")[0], ref)
+        True
+        >>> restates(split_steps("Each needs 5 tbsp flour and 3 tbsp sugar.")[0], ref)
+        False
+    """
+    operands = [v for ref in counterpart for e in ref.equations for v in e.operands]
+    return not step.equations and bool(operands) and all(in_pool(v, step.numbers) for v in operands)

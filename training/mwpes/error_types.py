@@ -220,6 +220,16 @@ def _replacement(mine_v: float, ref_v: float, reference: Step, ctx: Context, pro
 _SHAPE_FORMULA = re.compile(r"\b(area|perimeter|volume|surface|circumference|average|mean)\b")
 
 
+def operators_swapped(equation: Equation | None, reference: tuple[Step, Equation | None] | None) -> bool:
+    """Whether ``equation`` combines exactly the quantities of its aligned reference equation with other operators."""
+    if equation is None or reference is None or reference[1] is None:
+        return False
+    mine = Counter(round(v, 6) for v in equation.operands)
+    theirs = Counter(round(v, 6) for v in reference[1].operands)
+    return mine == theirs and len(equation.operators) == len(reference[1].operators) and \
+        equation.operators != reference[1].operators
+
+
 def other_formula(step: Step, equation: Equation | None, reference: tuple[Step, Equation | None] | None) -> bool:
     """Whether a step that names a formula (area, perimeter, volume, average, ...) combines the reference
     equation's quantities (not counting factors such as 2) by other operators: one formula taken for another.

@@ -219,6 +219,10 @@ _WORD_OPERATORS = [(re.compile(rf"(?<=\d)\s+(?:{words})\s+(?=\$?-?\d)", re.I), f
     (r"equals?|is\s+equal\s+to", "="))]
 
 
+#: an operator with no operand on one side, where a quantity named in words stood ("(Bo's apples + 5)")
+_DANGLING = re.compile(r"\([+*/]|[-+*/]\)")
+
+
 def _variables(expression: str) -> tuple[str, ...]:
     return tuple(sorted(set(re.findall(r"[A-Za-z]", expression))))
 
@@ -246,7 +250,7 @@ def equations(text: str, unknowns: dict[str, float] | None = None) -> tuple[Equa
     for index in range(1, len(pieces)):
         left = _expression_before(pieces[index - 1], unknowns)
         right = _expression_after(pieces[index], unknowns)
-        if not left or not right:
+        if not left or not right or _DANGLING.search(left):
             continue
         if not re.search(r"[-+*/A-Za-z]", left.lstrip("-")):  # "= 24" restating a number is no arithmetic ...
             if not set(_variables(right)) & set(unknowns):

@@ -401,3 +401,83 @@ def test_a_changed_equation_is_typed_even_when_its_result_is_a_reference_number(
                 "Over 52 weeks she uses 3*52 = 156 slices.\n#### 156")
     diagnosis = diagnose(question, solution, reference, "312")
     assert (diagnosis.first_error_step, diagnosis.error_type) == (1, "counting_error"), diagnosis.evidence
+
+
+def test_a_wrong_method_is_wrong_where_it_is_announced() -> None:
+    """A step that only names the next operation in words, followed by a step that carries it out without a
+    miscalculation but goes off the reference's path: the method was wrong where it was chosen (the announcing step).
+    A miscomputed step after a sound announcement stays the error."""
+    question = "A bakery makes 40 loaves in 4 hours and 30 rolls in 2 hours. How many items does it make in 8 hours?"
+    reference = ("It makes 40/4 = 10 loaves an hour.\nIt makes 30/2 = 15 rolls an hour.\nThat is 10 + 15 = 25 items "
+                 "an hour.\nIn 8 hours it makes 25 * 8 = 200 items.\n#### 200")
+    solution = ("Step 1: The bakery makes 40 loaves in 4 hours.\nStep 2: It makes 30 rolls in 2 hours.\n"
+                "Step 3: To find the total, we add the loaves and the rolls.\nStep 4: 40 + 30 = 70 items.\n"
+                "Step 5: #### 70")
+    diagnosis = diagnose(question, solution, reference, "200")
+    assert diagnosis.first_error_step == 3, diagnosis.evidence
+    assert "announces the operation" in diagnosis.evidence
+    # the operation announced is not the one the next step carries out last: that step's own choice is wrong
+    other = solution.replace("we add the loaves and the rolls", "we divide by 2 hours").replace(
+        "40 + 30 = 70", "40 + 30 / 2 = 55").replace("#### 70", "#### 55")
+    assert diagnose(question, other, reference, "200").first_error_step == 4
+    miscomputed = ("Step 1: She eats 3 + 4 = 7 eggs every day.\nStep 2: To find what is left, we subtract 7 from 16."
+                   "\nStep 3: 16 - 7 = 8 eggs.\nStep 4: She makes 8 * 2 = $16.\nStep 5: #### 16")
+    assert _check(miscomputed).first_error_step == 3
+
+
+def test_a_step_that_restates_what_the_reference_combines_changes_nothing() -> None:
+    """In an edit of the reference, a step that computes nothing but names every quantity its reference step combines
+    leaves nothing out: the first change (and error) is the later step that computes wrong. Naming only some of them
+    leaves one out (a missing step, there)."""
+    question = "Each cake needs 2 cups of flour, 3 cups of milk and 0.5 cups of sugar. How many cups do 4 cakes need?"
+    reference = ("The flour, milk and sugar for one cake are 2 + 3 + 0.5 = 5.5 cups.\n"
+                 "For four cakes that is 4 * 5.5 = 22 cups.\n#### 22")
+    solution = ("Step 1: The flour, milk and sugar for one cake are 2, 3 and 0.5 cups.\n"
+                "Step 2: For four cakes that is 4 * 5.5 = 24 cups.\nStep 3: #### 24")
+    diagnosis = diagnose(question, solution, reference, "22")
+    assert (diagnosis.first_error_step, diagnosis.error_type) == (2, "calculation_error"), diagnosis.evidence
+    left_out = diagnose(question, solution.replace("2, 3 and 0.5", "2 and 3"), reference, "22")
+    assert (left_out.first_error_step, left_out.error_type) == (1, "missing_step"), left_out.evidence
+
+
+def test_an_equation_between_quantities_named_in_words_is_no_arithmetic_to_check() -> None:
+    """``(Bo's apples + 5) + (Bo's apples + 2) + Bo's apples = 40`` equates quantities named in words: without the
+    words it is no arithmetic (``(+5)+(+2)`` is not 40), so it is not miscomputed; the later slip is the error."""
+    question = ("Together, Ann, Bo and Cy have 40 apples. Ann has 5 more apples than Bo, and Cy has 2 more than Bo. "
+                "How many apples does Bo have?")
+    reference = "Bo has b apples, Ann b + 5 and Cy b + 2.\nSo 3b + 7 = 40.\nThen 3b = 33 and b = 11.\n#### 11"
+    solution = ("Step 1: Ann has Bo's apples + 5 and Cy has Bo's apples + 2.\n"
+                "Step 2: So (Bo's apples + 5) + (Bo's apples + 2) + Bo's apples = 40.\n"
+                "Step 3: Then 3 * Bo's apples = 40 - 7 = 34.\nStep 4: Bo has 34 / 3 = 11.33 apples.\n"
+                "Step 5: #### 11.33")
+    diagnosis = diagnose(question, solution, reference, "11")
+    assert (diagnosis.first_error_step, diagnosis.error_type) == (3, "calculation_error"), diagnosis.evidence
+
+
+def test_an_expression_in_the_unknown_that_does_not_depend_on_it_is_checked_as_a_value() -> None:
+    """``(4 * x) / x`` is 4 whatever x is: a number, whose value must lie on the reference's path like any other."""
+    question = ("Tom reads x pages an hour for 4 hours and Ann reads 10 pages. Together they read 50 pages. "
+                "What is the value of unknown variable x?")
+    reference = "Tom reads 4 * x pages.\nSo 4x + 10 = 50.\nThen 4x = 40, so x = 10.\n#### 10"
+    solution = ("Step 1: In 4 hours Tom reads (4 * x) / x = 4 pages.\nStep 2: Together they read 4 + 10 = 14 pages.\n"
+                "Step 3: So x = 50 - 14 = 36.\nStep 4: #### 36")
+    diagnosis = diagnose(question, solution, reference, "10")
+    assert diagnosis.first_error_step == 1, diagnosis.evidence
+
+
+def test_a_number_first_asserted_in_words_is_wrong_where_it_is_asserted() -> None:
+    """A step that uses, where the reference has another number, one that an earlier step asserted in words without
+    computing it: the assertion is the first error. Where the number first appears computed (a result, restated
+    later), the error stays where it is used."""
+    question = "Pens come in packs of 6 and pencils in packs of 9. Sam buys 30 pens and 27 pencils. How many packs?"
+    reference = ("He buys 30 / 6 = 5 packs of pens.\nHe buys 27 / 9 = 3 packs of pencils.\n"
+                 "That is 5 + 3 = 8 packs.\n#### 8")
+    solution = ("Step 1: Sam wants 30 pens and 27 pencils.\nStep 2: The pens are sold 2 to a pack.\n"
+                "Step 3: For the pens, Sam needs 30 / 2 = 15 packs.\nStep 4: For the pencils, Sam needs 27 / 9 = 3.\n"
+                "Step 5: Altogether 15 + 3 = 18 packs.\nStep 6: #### 18")
+    diagnosis = diagnose(question, solution, reference, "8")
+    assert diagnosis.first_error_step == 2 and "asserts 2" in diagnosis.evidence, diagnosis.evidence
+    computed = ("Step 1: For the pens, Sam needs 30 / 6 = 5 packs.\nStep 2: For the pencils, he needs 27 / 9 = 3.\n"
+                "Step 3: Altogether 5 + 3 = 8 packs.\nStep 4: So there are 8 packs in all.\n"
+                "Step 5: Each of the two kinds then gets 8 / 2 = 4 packs.\nStep 6: #### 4")
+    assert diagnose(question, computed, reference, "8").first_error_step == 5
