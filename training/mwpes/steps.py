@@ -292,7 +292,11 @@ def _equation(left: str, right: str, text: str, unknowns: dict[str, float]) -> E
     values = {n: unknowns[n] for n in names if n in unknowns}
     if names and len(values) != len(names):
         return Equation(left, None, None, text.strip(), names)
-    return Equation(left, safe_eval(right, values), safe_eval(left, values), text.strip(), names)
+    stated, computed = safe_eval(right, values), safe_eval(left, values)
+    if stated is not None and computed is not None and re.search(r"=\s*\$?-?[\d.,]+\s*%", text) and \
+            math.isclose(computed, stated * 100, rel_tol=1e-3):
+        stated *= 100  # "2/8*100 = 25%": the left side already counts in percent
+    return Equation(left, stated, computed, text.strip(), names)
 
 
 def numbers_in(text: str) -> tuple[float, ...]:

@@ -146,6 +146,8 @@ def test_a_power_is_an_operator_of_its_own() -> None:
     ("His average is 99 because 693 divided by 7 equals 99.", "693/7", 99.0),
     ("She earns 4 times 5 = 20 dollars.", "4*5", 20.0),
     ("So that's 60/5 = 12 5 minute increments in 1 hour", "60/5", 12.0),  # the value ends before the next number
+    ("The share is 2/8*100 = 25%.", "2/8*100", 25.0),  # a percentage of a left side that counts in percent
+    ("The share is 2/8 = 25%.", "2/8", 0.25),
 ])
 def test_arithmetic_in_words_and_a_value_followed_by_a_number(text: str, expression: str, stated: float) -> None:
     assert [(e.expression, e.stated) for e in split_steps(text)[0].equations] == [(expression, stated)]
