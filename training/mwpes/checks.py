@@ -465,7 +465,9 @@ def _finish(found: tuple[str, Any, str], step: Step, ctx: Context, checks: list[
     if check == "arithmetic":
         reference = align(step, equation, ctx, within)
         kind = "confusing_formula_error" if other_formula(step, equation, reference) else "calculation_error"
-        if kind == "calculation_error" and operators_swapped(equation, reference):
+        if kind == "confusing_formula_error":  # say what differs, as for any other formula taken for another
+            evidence = f"{evidence}; {equation.expression} where the reference computes {reference[1].expression}"
+        elif operators_swapped(equation, reference):
             # the reference's quantities under another operator, miscomputed too: the operator is the first mistake
             kind, why = classify(step, equation, reference, ctx, produced)
             evidence = f"{evidence}; {why}"
