@@ -211,8 +211,8 @@ def _replacement(mine_v: float, ref_v: float, reference: Step, ctx: Context, pro
         return "counting_error", f"off by one: {pair}"
     if in_pool(ref_v, ctx.given):
         return "referencing_context_value_error", f"question value copied wrong: {pair}"
-    if small:
-        return "counting_error", f"count {pair}"
+    if small:  # a constant the reference brings from outside the problem (the 4 sides of a square): its formula
+        return "confusing_formula_error", f"constant {pair}"
     return "referencing_previous_step_value_error", pair
 
 

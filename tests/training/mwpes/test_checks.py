@@ -338,6 +338,10 @@ def test_the_same_quantities_recombined_are_a_formula_and_one_more_term_is_added
     squared = diagnose("A square has sides of 20 cm. What is its perimeter?", "The perimeter is 20^2 = 400.\n#### 400",
                        "The perimeter is 4*20 = 80.\n#### 80", "80")
     assert squared.error_type == "confusing_formula_error", squared.evidence
+    # a constant from outside the problem (a square's 4 sides) replaced: the formula, not a count
+    area = diagnose("A square has sides of 20 cm. What is its perimeter?", "The perimeter is 20*20 = 400.\n#### 400",
+                    "The perimeter is 4*20 = 80.\n#### 80", "80")
+    assert area.error_type == "confusing_formula_error", area.evidence
     more = diagnose(question, "The volume is 2*2*1+2 = 6 cubic feet.\n#### 6", reference, "4")
     assert more.error_type == "adding_irrelevant_information", more.evidence
 
