@@ -74,6 +74,7 @@ def conversion_constants(text: str) -> set[float]:
     constants = {float(c) for (a, b), c in _PER.items() if a in units and b in units}
     return constants | {1 / c for c in constants}
 
+
 def converts_otherwise(step: Step, reference: Step) -> bool:
     """Whether ``reference`` converts between two units it names by a constant it states, and ``step`` leaves that
     constant out ("50 minutes/hour" where the reference divides by 60 minutes/hour).
@@ -86,6 +87,7 @@ def converts_otherwise(step: Step, reference: Step) -> bool:
     """
     return any(in_pool(c, reference.numbers) and not in_pool(c, step.numbers)
                for c in conversion_constants(reference.text))
+
 
 def text_words(text: str) -> list[str]:
     """The words of three letters or more, lower-cased."""
