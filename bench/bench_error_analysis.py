@@ -119,7 +119,9 @@ def categories(records: list[tuple[Any, str, str]], bertopic_runs: int) -> dict[
     ours = {"seconds": time.perf_counter() - started, "categories": len(result.taxonomy.categories),
             "outliers": result.outlier_fraction, **_agreement(truth, result.labels, halves),
             "names": [c.name for c in result.taxonomy.categories[:12]]}
-    out = {"knowbench": ours}
+    kinds = [d["error_type"] for d in result.details]  # the predicted types themselves, as if they were categories
+    out = {"knowbench": ours, "predicted types": {"seconds": 0.0, "categories": len(set(kinds)), "outliers": 0.0,
+                                                  **_agreement(truth, np.asarray(kinds), halves)}}
     if bertopic_runs:
         from bertopic import BERTopic
 
@@ -140,9 +142,15 @@ def categories(records: list[tuple[Any, str, str]], bertopic_runs: int) -> dict[
 
 def _agreement(truth: list[str], labels: Any, halves: Any) -> dict[str, float]:
     """NMI / ARI of ``labels`` against the types, over all rows and each half (one clustering of all rows)."""
-    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+    from sklearn.metrics import (
+        adjusted_rand_score,
+        homogeneity_completeness_v_measure,
+        normalized_mutual_info_score,
+    )
 
-    out = {"nmi": normalized_mutual_info_score(truth, labels), "ari": adjusted_rand_score(truth, labels)}
+    homogeneity, completeness, _ = homogeneity_completeness_v_measure(truth, labels)
+    out = {"nmi": normalized_mutual_info_score(truth, labels), "ari": adjusted_rand_score(truth, labels),
+           "homogeneity": homogeneity, "completeness": completeness}
     for half in ("dev", "held-out"):
         keep = [i for i, h in enumerate(halves) if h == half]
         out[f"nmi_{half}"] = normalized_mutual_info_score([truth[i] for i in keep], [labels[i] for i in keep])
@@ -203,7 +211,8 @@ def main() -> None:
             runs = f" (mean of {f['runs']} runs, NMI {f['nmi_range'][0]:.3f}-{f['nmi_range'][1]:.3f})" if "runs" in f else ""
             print(f"categories ({name}){runs}: {f['categories']:.0f} categories, outliers {f['outliers']:.3f}, "
                   f"NMI vs type {f['nmi']:.3f} (dev {f['nmi_dev']:.3f}, held-out {f['nmi_held-out']:.3f}), "
-                  f"ARI {f['ari']:.3f}, {f['seconds']:.1f} s")
+                  f"ARI {f['ari']:.3f}, homogeneity {f['homogeneity']:.3f}, completeness {f['completeness']:.3f}, "
+                  f"{f['seconds']:.1f} s")
         if "bertopic" in c and c["bertopic"]["nmi"] > 0:
             print(f"  NMI ratio knowbench / BERTopic: {c['knowbench']['nmi'] / c['bertopic']['nmi']:.2f}x")
         print("  first names: " + "; ".join(c["knowbench"]["names"]))
