@@ -297,114 +297,89 @@ def test_the_unknown_is_one_letter_in_either_case() -> None:
     assert diagnosis.first_error_step == 2 and "22+9*x" in diagnosis.evidence, diagnosis.evidence
 
 
-def test_a_result_carried_on_other_than_computed_is_a_previous_step_value_error() -> None:
-    """The step computes 16 - 7 = 9 right but says, and goes on with, 8 eggs."""
-    reference = ("She eats 7 eggs because 3 + 4 = 7.\nShe has 9 eggs left because 16 - 7 = 9.\n"
-                 "She makes 18 dollars because 9 * 2 = 18.\n#### 18")
-    solution = ("She eats 7 eggs because 3 + 4 = 7.\nShe has 8 eggs left because 16 - 7 = 9.\n"
-                "She makes 16 dollars because 8 * 2 = 16.\n#### 16")
-    diagnosis = _check(solution, reference)
-    assert (diagnosis.first_error_step, diagnosis.error_type) == (2, "referencing_previous_step_value_error"), \
-        diagnosis.evidence
+_GROOMER = ("A groomer takes 10 minutes per short-haired dog and 20 minutes per long-haired dog. He dries 6 "
+            "short-haired and 9 long-haired dogs. How many hours does he work?")
+_GROOMER_HEAD = ("The short-haired dogs take 6 * 10 = 60 minutes.\nThe long-haired dogs take 9 * 20 = 180 minutes.\n"
+                 "In all he works 60 + 180 = 240 minutes.\n")
+_JOSH = ("Josh has soccer practice on Monday, Wednesday, and Friday for 2 hours. He has band practice on Tuesday and "
+         "Thursday for 1.5 hours. How many hours does he practise?")
+_BOX = "A box is 2 feet long, 2 feet wide and 1 foot high. What is its volume in cubic feet?"
+_SQUARE = "A square has sides of 20 cm. What is its perimeter?"
+_BROOKE = ("Brooke has 15 math problems and 6 social studies problems. A math problem takes him 2 minutes and a social "
+           "studies problem 30 seconds. How many seconds does he need?")
+_MEAL = ("Arthur had an appetizer for $8, a steak for $20, two glasses of wine for $3 each and dessert for $6. What did "
+         "the meal cost?")
+_MITCH = "Mitch needs 3 cups of flour and 2 cups of sugar, with a 1/3 cup scoop. How many scoops does he need?"
+_MITCH_HEAD = ("He needs 9 scoops of flour because 3 / (1/3) = 9\n"
+               "He needs 6 scoops of sugar because 2 / (1/3) = 6\n")
+_CATS = "There are 15 cats. A third were adopted and replaced by twice as many. How many cats are there now?"
+_CATS_HEAD = "15/3 = 5 cats were adopted.\nThere were 15-5 = 10 cats left.\n5*2 = 10 more cats were added"
+_TOAST = ("On Saturdays and Sundays, Sue makes french toast: she and her husband have 1 slice each and her daughters "
+          "split 1 slice. How many slices does she use in 52 weeks?")
 
 
-def test_a_constant_between_two_units_the_reference_names_is_a_conversion() -> None:
-    """240 minutes / 60 = 4 hours: 60 converts minutes to hours, although an earlier result is 60 too."""
-    question = ("A groomer takes 10 minutes per short-haired dog and 20 minutes per long-haired dog. He dries 6 "
-                "short-haired and 9 long-haired dogs. How many hours does he work?")
-    head = "The short-haired dogs take 6 * 10 = 60 minutes.\nThe long-haired dogs take 9 * 20 = 180 minutes.\n" \
-           "In all he works 60 + 180 = 240 minutes.\n"
-    reference = head + "That is 240 minutes / 60 = 4 hours.\n#### 4"
-    diagnosis = diagnose(question, head + "That is 240 minutes / 50 = 4.8 hours.\n#### 4.8", reference, "4")
-    assert (diagnosis.first_error_step, diagnosis.error_type) == (4, "unit_conversion_error"), diagnosis.evidence
-
-
-def test_the_days_a_question_names_are_counted_per_sentence() -> None:
-    question = ("Josh has soccer practice on Monday, Wednesday, and Friday for 2 hours. He has band practice on "
-                "Tuesday and Thursday for 1.5 hours. How many hours does he practise?")
-    reference = "Soccer is 2 hours x 3 days = 6 hours.\nBand is 1.5 hours x 2 days = 3 hours.\n" \
-                "In total 6 + 3 = 9 hours.\n#### 9"
-    solution = "Soccer is 2 hours x 3 days = 6 hours.\nBand is 1.5 hours x 3 days = 4.5 hours.\n" \
-               "In total 6 + 4.5 = 10.5 hours.\n#### 10.5"
-    diagnosis = diagnose(question, solution, reference, "9")
-    assert (diagnosis.first_error_step, diagnosis.error_type) == (2, "counting_error"), diagnosis.evidence
-
-
-def test_the_same_quantities_recombined_are_a_formula_and_one_more_term_is_added_information() -> None:
-    question = "A box is 2 feet long, 2 feet wide and 1 foot high. What is its volume in cubic feet?"
-    reference = "The volume is 2*2*1 = 4 cubic feet.\n#### 4"
-    recombined = diagnose(question, "The volume is (2*2)+(2*1)+(1*2) = 8 cubic feet.\n#### 8", reference, "4")
-    assert recombined.error_type == "confusing_formula_error", recombined.evidence
-    squared = diagnose("A square has sides of 20 cm. What is its perimeter?", "The perimeter is 20^2 = 400.\n#### 400",
-                       "The perimeter is 4*20 = 80.\n#### 80", "80")
-    assert squared.error_type == "confusing_formula_error", squared.evidence
-    # a constant from outside the problem (a square's 4 sides) replaced: the formula, not a count
-    area = diagnose("A square has sides of 20 cm. What is its perimeter?", "The perimeter is 20*20 = 400.\n#### 400",
-                    "The perimeter is 4*20 = 80.\n#### 80", "80")
-    assert area.error_type == "confusing_formula_error", area.evidence
-    more = diagnose(question, "The volume is 2*2*1+2 = 6 cubic feet.\n#### 6", reference, "4")
-    assert more.error_type == "adding_irrelevant_information", more.evidence
-
-
-def test_a_number_written_as_the_question_writes_it_is_the_questions() -> None:
-    """30 seconds is the question's, though 15 x 2 = 30 is an earlier result too: copying it wrong is a context
-    error; one value replaced everywhere it occurs counts as one replacement."""
-    question = ("Brooke has 15 math problems and 6 social studies problems. A math problem takes him 2 minutes and a "
-                "social studies problem 30 seconds. How many seconds does he need?")
-    head = "Math takes 15 x 2 = 30 minutes.\n"
-    reference = head + "Social studies takes 6 x 30 seconds = 180 seconds.\nIn all 1800 + 180 = 1980 seconds.\n#### 1980"
-    solution = head + "Social studies takes 6 x 20 seconds = 120 seconds.\nIn all 1800 + 120 = 1920 seconds.\n#### 1920"
-    diagnosis = diagnose(question, solution, reference, "1980")
-    assert (diagnosis.first_error_step, diagnosis.error_type) == (2, "referencing_context_value_error"), \
-        diagnosis.evidence
-    meal = ("Arthur had an appetizer for $8, a steak for $20, two glasses of wine for $3 each and dessert for $6. "
-            "What did the meal cost?")
-    diagnosis = diagnose(meal, "The meal cost $8 + $20 + $5 + $5 + $6 = $44.\n#### 44",
-                         "The meal cost $8 + $20 + $3 + $3 + $6 = $40.\n#### 40", "40")
-    assert diagnosis.error_type == "referencing_context_value_error", diagnosis.evidence
-
-
-def test_an_added_step_whose_quantity_a_later_step_adds_is_added_information() -> None:
-    question = "Mitch needs 3 cups of flour and 2 cups of sugar, with a 1/3 cup scoop. How many scoops does he need?"
-    reference = ("He needs 9 scoops of flour because 3 / (1/3) = 9\nHe needs 6 scoops of sugar because 2 / (1/3) = 6\n"
-                 "He needs 15 total scoops because 9 + 6 = 15\n#### 15")
-    solution = ("He needs 9 scoops of flour because 3 / (1/3) = 9\nHe needs 6 scoops of sugar because 2 / (1/3) = 6\n"
-                "Because Mitch also wants 1/3 cup of cocoa, he needs 1 more scoop.\n"
-                "He needs 16 total scoops because 9 + 6 + 1 = 16\n#### 16")
-    diagnosis = diagnose(question, solution, reference, "15")
-    assert (diagnosis.first_error_step, diagnosis.error_type) == (3, "adding_irrelevant_information"), \
-        diagnosis.evidence
-
-
-def test_one_operator_taken_for_another_throughout_is_an_operator_error() -> None:
-    question = "Jo had 11 apples. She gave 6 to Al and 3 to Bo. How many apples does she have left?"
-    diagnosis = diagnose(question, "She has 11 + 6 + 3 = 20 apples left.\n#### 20",
-                         "She has 11 - 6 - 3 = 2 apples left.\n#### 2", "2")
-    assert (diagnosis.first_error_step, diagnosis.error_type) == (1, "operator_error"), diagnosis.evidence
-
-
-def test_a_number_a_changed_step_brings_in_and_a_later_step_adds_is_added_information() -> None:
-    question = "There are 15 cats. A third were adopted and replaced by twice as many. How many cats are there now?"
-    reference = ("15/3 = 5 cats were adopted.\nThere were 15-5 = 10 cats left.\n5*2 = 10 more cats were added.\n"
-                 "This makes 10+10 = 20 cats.\n#### 20")
-    solution = ("15/3 = 5 cats were adopted.\nThere were 15-5 = 10 cats left.\n5*2 = 10 more cats were added, and "
-                "a donor brought 3 more cats.\nThis makes 10+10+3 = 23 cats.\n#### 23")
-    diagnosis = diagnose(question, solution, reference, "20")
-    assert (diagnosis.first_error_step, diagnosis.error_type) == (3, "adding_irrelevant_information"), \
-        diagnosis.evidence
-
-
-def test_a_changed_equation_is_typed_even_when_its_result_is_a_reference_number() -> None:
-    """3*1 = 3 states 3, a number the reference has too; the equation is still the changed one (2 days counted
-    as 1)."""
-    question = ("On Saturdays and Sundays, Sue makes french toast: she and her husband have 1 slice each and her "
-                "daughters split 1 slice. How many slices does she use in 52 weeks?")
-    reference = ("She makes 3 slices on Saturday and Sunday for a total of 3*2 = 6 slices per weekend.\n"
-                 "Over 52 weeks she uses 6*52 = 312 slices.\n#### 312")
-    solution = ("She makes 3 slices on Saturday and Sunday for a total of 3*1 = 3 slices per weekend.\n"
-                "Over 52 weeks she uses 3*52 = 156 slices.\n#### 156")
-    diagnosis = diagnose(question, solution, reference, "312")
-    assert (diagnosis.first_error_step, diagnosis.error_type) == (1, "counting_error"), diagnosis.evidence
+@pytest.mark.parametrize(("question", "solution", "reference", "gold", "step", "kind"), [
+    # the step computes 16 - 7 = 9 right but says, and goes on with, 8 eggs
+    pytest.param(QUESTION, "She eats 7 eggs because 3 + 4 = 7.\nShe has 8 eggs left because 16 - 7 = 9.\n"
+                 "She makes 16 dollars because 8 * 2 = 16.\n#### 16",
+                 "She eats 7 eggs because 3 + 4 = 7.\nShe has 9 eggs left because 16 - 7 = 9.\n"
+                 "She makes 18 dollars because 9 * 2 = 18.\n#### 18", "18", 2, "referencing_previous_step_value_error",
+                 id="result-carried-on-wrong"),
+    # 240 minutes / 60 = 4 hours: 60 converts minutes to hours, although an earlier result is 60 too
+    pytest.param(_GROOMER, _GROOMER_HEAD + "That is 240 minutes / 50 = 4.8 hours.\n#### 4.8",
+                 _GROOMER_HEAD + "That is 240 minutes / 60 = 4 hours.\n#### 4", "4", 4, "unit_conversion_error",
+                 id="constant-between-two-named-units"),
+    # Tuesday and Thursday: 2 days, counted per sentence of the question
+    pytest.param(_JOSH, "Soccer is 2 hours x 3 days = 6 hours.\nBand is 1.5 hours x 3 days = 4.5 hours.\n"
+                 "In total 6 + 4.5 = 10.5 hours.\n#### 10.5",
+                 "Soccer is 2 hours x 3 days = 6 hours.\nBand is 1.5 hours x 2 days = 3 hours.\n"
+                 "In total 6 + 3 = 9 hours.\n#### 9", "9", 2, "counting_error", id="named-days-per-sentence"),
+    # the same quantities recombined: a surface-like sum for the volume
+    pytest.param(_BOX, "The volume is (2*2)+(2*1)+(1*2) = 8 cubic feet.\n#### 8",
+                 "The volume is 2*2*1 = 4 cubic feet.\n#### 4", "4", 1, "confusing_formula_error", id="recombined"),
+    # the reference's computation kept, one more term on top: added information
+    pytest.param(_BOX, "The volume is 2*2*1+2 = 6 cubic feet.\n#### 6", "The volume is 2*2*1 = 4 cubic feet.\n#### 4",
+                 "4", 1, "adding_irrelevant_information", id="one-more-term"),
+    # a power is an operator of its own, not 4*20 with one number changed
+    pytest.param(_SQUARE, "The perimeter is 20^2 = 400.\n#### 400", "The perimeter is 4*20 = 80.\n#### 80", "80", 1,
+                 "confusing_formula_error", id="power-for-product"),
+    # a constant from outside the problem (a square's 4 sides) replaced: the formula's, not a count
+    pytest.param(_SQUARE, "The perimeter is 20*20 = 400.\n#### 400", "The perimeter is 4*20 = 80.\n#### 80", "80", 1,
+                 "confusing_formula_error", id="outside-constant"),
+    # 30 seconds is the question's, though 15 x 2 = 30 is an earlier result too
+    pytest.param(_BROOKE, "Math takes 15 x 2 = 30 minutes.\nSocial studies takes 6 x 20 seconds = 120 seconds.\n"
+                 "In all 1800 + 120 = 1920 seconds.\n#### 1920",
+                 "Math takes 15 x 2 = 30 minutes.\nSocial studies takes 6 x 30 seconds = 180 seconds.\n"
+                 "In all 1800 + 180 = 1980 seconds.\n#### 1980", "1980", 2, "referencing_context_value_error",
+                 id="written-as-the-question-writes-it"),
+    # one value replaced everywhere it occurs is one replacement
+    pytest.param(_MEAL, "The meal cost $8 + $20 + $5 + $5 + $6 = $44.\n#### 44",
+                 "The meal cost $8 + $20 + $3 + $3 + $6 = $40.\n#### 40", "40", 1, "referencing_context_value_error",
+                 id="one-value-replaced-twice"),
+    # an added step brings in 1 scoop, which a later step adds to the reference's sum
+    pytest.param(_MITCH, _MITCH_HEAD + "Because Mitch also wants 1/3 cup of cocoa, he needs 1 more scoop.\n"
+                 "He needs 16 total scoops because 9 + 6 + 1 = 16\n#### 16",
+                 _MITCH_HEAD + "He needs 15 total scoops because 9 + 6 = 15\n#### 15", "15", 3,
+                 "adding_irrelevant_information", id="added-step-used-later"),
+    # the same for a number a changed step brings in
+    pytest.param(_CATS, _CATS_HEAD + ", and a donor brought 3 more cats.\nThis makes 10+10+3 = 23 cats.\n#### 23",
+                 _CATS_HEAD + ".\nThis makes 10+10 = 20 cats.\n#### 20", "20", 3, "adding_irrelevant_information",
+                 id="changed-step-used-later"),
+    # one operator taken for another throughout
+    pytest.param("Jo had 11 apples. She gave 6 to Al and 3 to Bo. How many apples does she have left?",
+                 "She has 11 + 6 + 3 = 20 apples left.\n#### 20", "She has 11 - 6 - 3 = 2 apples left.\n#### 2", "2",
+                 1, "operator_error", id="operator-throughout"),
+    # 3*1 = 3 states 3, a number the reference has too; the changed equation is still typed (2 days counted as 1)
+    pytest.param(_TOAST, "She makes 3 slices on Saturday and Sunday for a total of 3*1 = 3 slices per weekend.\n"
+                 "Over 52 weeks she uses 3*52 = 156 slices.\n#### 156",
+                 "She makes 3 slices on Saturday and Sunday for a total of 3*2 = 6 slices per weekend.\n"
+                 "Over 52 weeks she uses 6*52 = 312 slices.\n#### 312", "312", 1, "counting_error",
+                 id="changed-equation-with-a-reference-result"),
+])
+def test_a_changed_quantity_is_typed_by_where_it_comes_from(question: str, solution: str, reference: str, gold: str,
+                                                            step: int, kind: str) -> None:
+    diagnosis = diagnose(question, solution, reference, gold)
+    assert (diagnosis.first_error_step, diagnosis.error_type) == (step, kind), diagnosis.evidence
 
 
 def test_a_wrong_method_is_wrong_where_it_is_announced() -> None:
