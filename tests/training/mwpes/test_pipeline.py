@@ -80,6 +80,10 @@ def test_pipeline_builds_a_named_taxonomy(small_run, tmp_path: Path) -> None:
         members = {result.samples[i].sample_id for i in np.flatnonzero(labels == category.id)}
         assert category.size == len(members) > 0
         assert category.name and category.keywords
+        # a text most members share names the category (what went wrong), else type and keywords do
+        shared, count = Counter(result.texts[i] for i in np.flatnonzero(labels == category.id)).most_common(1)[0]
+        named_by_text = count > category.size / 2 and len(shared) <= 100
+        assert category.name.startswith(shared) if named_by_text else category.name != shared, (category.name, shared)
         assert {e["sample_id"] for e in category.examples} <= members
         assert abs(np.linalg.norm(category.centroid) - 1) < 1e-4
     # outliers that were reassigned are close enough to their category's centroid
