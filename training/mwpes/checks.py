@@ -408,9 +408,9 @@ def _needs(step: Step, equation: Equation | None, skipped: Step, ctx: Context) -
 
 def _missing(step: Step, ref: Step, found: tuple[str, Any, str], checks: list[StepCheck]) -> Diagnosis:
     """The failing ``step`` typed ``missing_step``: the solution went past reference step ``ref`` without it."""
-    shown = "; ".join(f"{e.expression} = {e.stated:g}" for e in ref.equations if e.stated is not None)
-    evidence = (f"{found[2]}; the solution goes on without the reference's step {ref.number} ({shown}), which it "
-                "never computes")
+    shown = ", ".join(f"{e.expression} = {e.stated:g}" for e in ref.equations if e.stated is not None)
+    evidence = (f"{found[2]}; the solution leaves out the reference's step {ref.number} ({shown}), which it never "
+                "computes")
     return Diagnosis(step.number, "missing_step", evidence, _CONFIDENCE["value"], step.text, ref.text, tuple(checks))
 
 
