@@ -12,7 +12,6 @@ from __future__ import annotations
 import ast
 import math
 import re
-import warnings
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -20,6 +19,7 @@ from knowbench.training.mwpes.steps import (
     Equation,
     Step,
     numbers_in,
+    parse_quietly,
     safe_eval,
     split_steps,
     to_number,
@@ -148,11 +148,8 @@ def same_function(a: str, b: str, unknowns: dict[str, float]) -> bool:
 def unknown_parts(expression: str, unknowns: Collection[str]) -> list[str]:
     """``expression`` and every part of it that involves an unknown: ``(x/2)*52+52`` -> itself, ``(x/2)*52`` and
     ``x/2`` (a reference that writes the whole also writes each part)."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", SyntaxWarning)
-            tree = ast.parse(expression, mode="eval")
-    except SyntaxError:
+    tree = parse_quietly(expression, "eval")
+    if tree is None:
         return [expression]
     out = [expression]
     for node in ast.walk(tree.body):
@@ -187,11 +184,8 @@ def set_up_at(equation: Equation | None, earlier: Sequence[Step], ctx: Context) 
 
 def part_values(expression: str, unknowns: dict[str, float] | None = None) -> list[float]:
     """The value of every part of ``expression`` (``52*(2+1)`` -> 156 and 3): what a chain's next link may use."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", SyntaxWarning)
-            tree = ast.parse(expression, mode="eval")
-    except SyntaxError:
+    tree = parse_quietly(expression, "eval")
+    if tree is None:
         return []
     values = (safe_eval(ast.unparse(node), unknowns) for node in ast.walk(tree.body) if isinstance(node, ast.BinOp))
     return [v for v in values if v is not None]

@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import ast
 import re
-import warnings
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 from knowbench.training.mwpes.check_context import holds
-from knowbench.training.mwpes.steps import Step
+from knowbench.training.mwpes.steps import Step, parse_quietly
 
 _OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 #: words that name an arithmetic operation to be carried out, by operator
@@ -48,13 +47,9 @@ def outer_operator(expression: str) -> str | None:
         >>> outer_operator("(9/x)*x+(6/x)*x"), outer_operator("40/2"), outer_operator("12")
         ('+', '/', None)
     """
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", SyntaxWarning)
-            tree = ast.parse(expression, mode="eval").body
-    except SyntaxError:
-        return None
-    return _OPERATORS.get(type(tree.op)) if isinstance(tree, ast.BinOp) else None
+    tree = parse_quietly(expression, "eval")
+    body = tree.body if isinstance(tree, ast.Expression) else None
+    return _OPERATORS.get(type(body.op)) if isinstance(body, ast.BinOp) else None
 
 
 def announced_method(diagnosis: Any, steps: Sequence[Step]) -> Any:

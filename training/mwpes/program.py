@@ -15,9 +15,10 @@ from __future__ import annotations
 import ast
 import atexit
 import math
-import warnings
 from collections.abc import Sequence
 from typing import Any
+
+from knowbench.training.mwpes.steps import parse_quietly
 
 _FUNCTION = "_kb_trace"
 _shared: list[Any] = []
@@ -31,11 +32,8 @@ def trace_source(steps: Sequence[tuple[int, str]]) -> str | None:
         for line in text.split("\n"):
             lines.append(line.rstrip())
             step_of_line.append(number)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", SyntaxWarning)
-            tree = ast.parse("\n".join(lines))
-    except SyntaxError:
+    tree = parse_quietly("\n".join(lines))
+    if tree is None:
         return None
     body = [f"def {_FUNCTION}():", "    _kb_values = {}"]
     for statement in tree.body:

@@ -94,6 +94,22 @@ def to_number(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def parse_quietly(source: str, mode: str = "exec") -> ast.AST | None:
+    """``source`` parsed, or ``None`` when it is no Python ("2x" is a SyntaxWarning before it is a SyntaxError, so
+    warnings are silenced).
+
+    Example:
+        >>> type(parse_quietly("3*(4+1)", "eval")).__name__, parse_quietly("3 x 4")
+        ('Expression', None)
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SyntaxWarning)
+            return ast.parse(source, mode=mode)
+    except SyntaxError:
+        return None
+
+
 def safe_eval(expression: str, variables: dict[str, float] | None = None) -> float | None:
     """Evaluate arithmetic (numbers, names given in ``variables``, ``+ - * / ** // %``, parentheses), no ``eval``.
 
@@ -120,12 +136,12 @@ def safe_eval(expression: str, variables: dict[str, float] | None = None) -> flo
             return -value if isinstance(node.op, ast.USub) else value
         raise ValueError("unsupported")
 
+    tree = parse_quietly(expression.strip(), "eval")
+    if tree is None:
+        return None
     try:
-        with warnings.catch_warnings():  # "2x" is a SyntaxWarning before it is a SyntaxError
-            warnings.simplefilter("ignore", SyntaxWarning)
-            tree = ast.parse(expression.strip(), mode="eval")
         value = walk(tree)
-    except (SyntaxError, ValueError, ZeroDivisionError, OverflowError, TypeError, RecursionError, MemoryError):
+    except (ValueError, ZeroDivisionError, OverflowError, TypeError, RecursionError, MemoryError):
         return None
     return value if math.isfinite(value) else None
 
@@ -323,13 +339,8 @@ def looks_like_code(lines: list[str]) -> bool:
     body = [line for line in lines if line.strip() and not line.strip().startswith("#")]
     if not body:
         return False
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", SyntaxWarning)
-            tree = ast.parse("\n".join(line.rstrip() for line in _dedent(body)))
-    except SyntaxError:
-        return False
-    return any(isinstance(node, ast.Assign | ast.AugAssign | ast.FunctionDef) for node in ast.walk(tree))
+    tree = parse_quietly("\n".join(line.rstrip() for line in _dedent(body)))
+    return tree is not None and any(isinstance(node, ast.Assign | ast.AugAssign | ast.FunctionDef) for node in ast.walk(tree))
 
 
 def _dedent(lines: list[str]) -> list[str]:
