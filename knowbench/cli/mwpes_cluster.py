@@ -84,10 +84,11 @@ def cluster_mwpes(
     write_run(out, result.taxonomy, records_from_result(result),
               run_summary(result), coords=coords, plots=plots)
     table = Table(title=f"{len(samples):,} errors -> {len(result.taxonomy.categories)} categories")
-    for column in ("id", "size", "name"):
-        table.add_column(column, justify="right" if column != "name" else "left")
+    for column in ("id", "size", "name", "most common patterns"):
+        table.add_column(column, justify="right" if column in ("id", "size") else "left")
     for category in result.taxonomy.categories[:25]:
-        table.add_row(str(category.id), f"{category.size:,}", category.name)
+        patterns = "; ".join(f"{p.split(': ', 1)[-1]} ({n})" for p, n in list(category.patterns.items())[:2])
+        table.add_row(str(category.id), f"{category.size:,}", category.name, patterns)
     console.print(table)
     console.print(f"outliers: {result.outlier_fraction_before:.1%} before reassignment, "
                   f"{result.outlier_fraction:.1%} after; wrote {out}")

@@ -41,31 +41,58 @@ class Analysis:
 
 
 def embedding_text(error_type: str, evidence: str) -> str:
-    """What gets embedded: the error type in words and the evidence without step numbers, specific numbers and the
-    shape of the arithmetic, so the same kind of mistake gives the same text: ``6*4`` and ``2*3*5`` are both "a
-    product", ``1+2+3`` "a sum".
+    """What gets embedded: the error type in words and what kind of check failed. The specifics of the instance are
+    masked (:func:`pattern_text` keeps the operations for people to read): numbers, which operations an expression
+    uses and which operator was taken for which, so one kind of mistake gives one text and one category.
 
     Example:
         >>> embedding_text("calculation_error", "step 4 states 6*4 = 23, but 6*4 = 24")
-        'calculation error: states a product = N, but a product = N'
-        >>> embedding_text("confusing_formula_error", "step 1 computes 3 + 4 = 7; 1+1+3+4 where the reference "
-        ...                "computes 3*4 (reference: 3*(4) = 12)")
-        'confusing formula error: a sum where the reference computes a product'
+        'calculation error: states a computation = N, but a computation = N'
+        >>> embedding_text("operator_error", "step 2 computes 6*2 = 12; '*' where the reference has '/'")
+        'operator error: an operator where the reference has another'
     """
+    text = _OPERATOR_PAIR.sub("an operator where the reference has another", _shape(error_type, evidence, False))
+    return text.replace("a computation where the reference computes a computation",
+                        "a computation where the reference computes another")
+
+
+def pattern_text(error_type: str, evidence: str) -> str:
+    """The evidence without step numbers, specific numbers and the shape of the arithmetic: ``6*4`` and ``2*3*5``
+    are both "a product", ``1+2+3`` "a sum". Categories list their members' most common patterns.
+
+    Example:
+        >>> pattern_text("calculation_error", "step 4 states 6*4 = 23, but 6*4 = 24")
+        'calculation error: states a product = N, but a product = N'
+        >>> pattern_text("confusing_formula_error", "step 1 computes 3 + 4 = 7; 1+1+3+4 where the reference "
+        ...              "computes 3*4 (reference: 3*(4) = 12)")
+        'confusing formula error: a sum where the reference computes a product'
+        >>> pattern_text("other", "step 5 (t = (a+b)/2) gives 7, a value the reference never reaches")
+        'other: gives N, a value the reference never reaches'
+        >>> pattern_text("other", "step 5 computes 5*x-28 = 7; 5*x-28 where the reference computes 9*x")
+        'other: a difference and product where the reference computes a product'
+    """
+    return _shape(error_type, evidence, True)
+
+
+def _shape(error_type: str, evidence: str, operations: bool) -> str:
+    """The evidence with step numbers and numbers masked; expressions read as their operations or as "computation"."""
     evidence = evidence.rsplit("; ", 1)[-1]  # the last word on what differs from the reference, when there is one
     # "leaves out the reference's step 3 (She eats (3+4) = 7)" -> "leaves out the reference's step"
     text = re.sub(r"(reference's) step \d+(?:\s*\(.*?\)(?=,|;|$))?", r"\1 step", evidence)
-    text = re.sub(r"\b[Ss]tep \d+\s*(?:\([^)]*\))?\s*", "", text)
+    text = re.sub(r"\b[Ss]tep \d+\s*(?:\((?:[^()]|\([^()]*\))*\))?\s*", "", text)  # "step 4 (t = (a+b)/2)"
     text = re.sub(r"\s*\(reference: [^;]*?\)(?=;|$)", "", text)
     text = re.sub(r"^it\s+", "", text)  # "it brings in 5" and "step 3 brings in 5" say the same
-    text = re.sub(r"(?<![\d)])-?(?:\d+(?:,\d{3})*(?:\.\d+)?|\.\d+)(?:e-?\d+)?", "N", text)
-    text = _ARITHMETIC.sub(_operations, text)
+    # a minus after a name or ")" is an operator: 5*x-28 -> N*x-N
+    text = re.sub(r"(?<![\d)])(?:(?<![\w)])-)?(?:\d+(?:,\d{3})*(?:\.\d+)?|\.\d+)(?:e-?\d+)?", "N", text)
+    text = _ARITHMETIC.sub(_operations if operations else _computation, text)
     return f"{error_type.replace('_', ' ')}: {' '.join(text.split())}".strip()
 
 
 #: an expression in masked numbers (and one-letter unknowns) with at least one operator
 _ARITHMETIC = re.compile(r"[(]*(?:N|\b[A-Za-z]\b)[)]*(?:\s*(?:\*\*|[-+*/])\s*[(]*(?:N|\b[A-Za-z]\b)[)]*)+")
 _OPERATION_NAMES = {"+": "sum", "-": "difference", "*": "product", "/": "quotient", "**": "power"}
+#: which operator was taken for which
+_OPERATOR_PAIR = re.compile(r"'(?:\*\*|[-+*/])' where the reference has '(?:\*\*|[-+*/])'")
 
 
 def _operations(match: re.Match[str]) -> str:
@@ -73,6 +100,10 @@ def _operations(match: re.Match[str]) -> str:
     found = set(re.findall(r"\*\*|[-+*/]", match.group(0)))
     article = "" if match.string[:match.start()].endswith("'s ") else "a "  # "the reference's product"
     return article + " and ".join(name for op, name in _OPERATION_NAMES.items() if op in found)
+
+
+def _computation(match: re.Match[str]) -> str:
+    return "computation" if match.string[:match.start()].endswith("'s ") else "a computation"
 
 
 @ANALYZERS.register("steps")
@@ -86,7 +117,7 @@ class StepCheckAnalyzer:
         ...                 "23", "m")
         >>> a = StepCheckAnalyzer().analyze([s])[0]
         >>> a.kind, a.step, a.text
-        ('calculation_error', 1, 'calculation error: states a product = N, but a product = N')
+        ('calculation_error', 1, 'calculation error: states a computation = N, but a computation = N')
     """
 
     name = "steps"

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from knowbench.errors import ConfigError
-from knowbench.training.mwpes.analyzers import make_analyzer
+from knowbench.training.mwpes.analyzers import make_analyzer, pattern_text
 from knowbench.training.mwpes.embedders import make_embedder
 from knowbench.training.mwpes.labelling import make_labeller
 from knowbench.training.mwpes.models import _unit, make_clusterer, make_reducer
@@ -54,15 +54,15 @@ class ClusterResult:
 
 def category_name(keywords: list[str], kinds: Counter[str], labeller: Any, examples: Sequence[str],
                   texts: Counter[str] | None = None) -> str:
-    """The category's name: the analysis text most of its members share (it says what went wrong, e.g. "operator
-    error: '*' where the reference has '/'"); else the labeller's name, led by the analyzer's error kind when most
-    members share one.
+    """The category's name: the analysis text most of its members share (it says what went wrong, e.g. "counting
+    error: off by one: N where the reference has N"); else the labeller's name, led by the analyzer's error kind when
+    most members share one.
 
     Example:
         >>> from knowbench.training.mwpes.labelling import ClassTfidfLabeller
         >>> category_name(["canes", "sand"], Counter({"operator_error": 3}), ClassTfidfLabeller(), [],
-        ...               Counter({"operator error: '*' where the reference has '/'": 2, "operator error: x": 1}))
-        "operator error: '*' where the reference has '/'"
+        ...               Counter({"operator error: an operator where the reference has another": 2, "x": 1}))
+        'operator error: an operator where the reference has another'
         >>> category_name(["canes", "sand"], Counter({"operator_error": 3}), ClassTfidfLabeller(), [])
         'operator error: canes, sand'
     """
@@ -78,6 +78,21 @@ def category_name(keywords: list[str], kinds: Counter[str], labeller: Any, examp
             rest = [k for k in keywords if k not in kind.split() and k != "step"][:3]
             return f"{kind}: {', '.join(rest)}" if rest else kind
     return base
+
+
+#: how many of its members' evidence patterns a category lists
+N_PATTERNS = 5
+
+
+def evidence_patterns(records: Sequence[dict[str, Any]]) -> list[str]:
+    """The :func:`~knowbench.training.mwpes.analyzers.pattern_text` of each analysed sample ("" without evidence).
+
+    Example:
+        >>> evidence_patterns([{"error_type": "operator_error", "evidence": "step 2 computes 6*2 = 12; '*' where "
+        ...                     "the reference has '/'"}, {"error_type": "other"}])
+        ["operator error: '*' where the reference has '/'", '']
+    """
+    return [pattern_text(r.get("error_type") or "", r["evidence"]) if r.get("evidence") else "" for r in records]
 
 
 def describe_categories(
@@ -96,11 +111,13 @@ def describe_categories(
     radius_quantile: float = 0.1,
     radius_labels: np.ndarray | None = None,
     name: bool = True,
+    patterns: Sequence[str] | None = None,
 ) -> None:
     """(Re)compute centroid, size, keywords, examples and name of categories ``ids`` from their members.
 
     Keywords come from ``keyword_texts`` (default: ``texts``; the pipeline passes the wrong solutions, whose words
-    say what the errors are about, while the analysis texts say what kind of error they are).
+    say what the errors are about, while the analysis texts say what kind of error they are). ``patterns`` (one per
+    sample, "" for none) are counted per category: the specifics the embedded texts leave out.
     """
     keyword_labels = labels if keyword_labels is None else keyword_labels
     keyword_texts = texts if keyword_texts is None else keyword_texts
@@ -121,6 +138,8 @@ def describe_categories(
         category.keywords = keywords.get(category_id, category.keywords)
         category.examples = [{"sample_id": sample_ids[i], "text": texts[i]} for i in closest]
         category.kinds = dict(Counter(kinds[i] for i in members if kinds[i]).most_common())
+        if patterns is not None:
+            category.patterns = dict(Counter(patterns[i] for i in members if patterns[i]).most_common(N_PATTERNS))
         if name:
             category.name = category_name(category.keywords, Counter(category.kinds), labeller,
                                           [texts[i] for i in closest], Counter(texts[i] for i in members))
@@ -283,7 +302,7 @@ class ErrorClusterPipeline:
             describe_categories(taxonomy, range(len(order)), labels, embeddings, texts, sample_ids, kinds,
                                 self.labeller, self.n_examples, 1, keyword_labels=raw_labels,
                                 keyword_texts=solutions, radius_quantile=self.radius_quantile,
-                                radius_labels=raw_labels)
+                                radius_labels=raw_labels, patterns=evidence_patterns(details) if details else None)
         unique_names(taxonomy)
         timings["label_s"] = time.perf_counter() - clock
         taxonomy.history.append({

@@ -43,6 +43,8 @@ class Category:
     merged_into: int | None = None
     #: cosine to the centroid that most members reach (a low quantile); a sample must come this close to join
     radius: float = -1.0
+    #: the members' most common evidence patterns with their counts (which operator for which, which operation)
+    patterns: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -50,6 +52,7 @@ class Category:
             "examples": self.examples, "centroid": [round(float(v), 6) for v in self.centroid],
             "lineage": self.lineage, "kinds": self.kinds, "status": self.status, "merged_into": self.merged_into,
             "radius": round(float(self.radius), 6),
+            "patterns": [[text, count] for text, count in self.patterns.items()],  # a list keeps the order
         }
 
     @classmethod
@@ -61,6 +64,7 @@ class Category:
             lineage=list(record.get("lineage", [])), kinds=dict(record.get("kinds", {})),
             status=str(record.get("status", "active")), merged_into=record.get("merged_into"),
             radius=float(record.get("radius", -1.0)),
+            patterns={str(text): int(count) for text, count in record.get("patterns", [])},
         )
 
 

@@ -41,7 +41,12 @@ from knowbench.training.mwpes.analyzers import make_analyzer
 from knowbench.training.mwpes.embedders import make_embedder
 from knowbench.training.mwpes.labelling import make_labeller
 from knowbench.training.mwpes.models import _unit, make_clusterer, make_reducer
-from knowbench.training.mwpes.pipeline import describe_categories, solution_text, unique_names
+from knowbench.training.mwpes.pipeline import (
+    describe_categories,
+    evidence_patterns,
+    solution_text,
+    unique_names,
+)
 from knowbench.training.mwpes.runs import TAXONOMY, read_assignments, size_bucket, write_run
 from knowbench.training.mwpes.samples import ErrorSample
 from knowbench.training.mwpes.taxonomy import Category, Taxonomy
@@ -219,7 +224,8 @@ class TaxonomyUpdater:
         describe_categories(taxonomy, sorted(changed), labels, embeddings, texts, sample_ids, kinds, labeller,
                             int(taxonomy.params.get("n_examples", 3)), version,
                             keyword_texts=[r.get("solution", r["text"]) for r in records],
-                            radius_quantile=float(taxonomy.params.get("radius_quantile", 0.1)))
+                            radius_quantile=float(taxonomy.params.get("radius_quantile", 0.1)),
+                            patterns=evidence_patterns(records))
         unique_names(taxonomy)
         for category in taxonomy.categories:
             if category.id in changed and category.id not in created:

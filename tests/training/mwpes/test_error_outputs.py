@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from knowbench.cli import main
-from knowbench.training.mwpes.analyzers import StepCheckAnalyzer, embedding_text
+from knowbench.training.mwpes.analyzers import StepCheckAnalyzer, embedding_text, pattern_text
 from knowbench.training.mwpes.checks import ERROR_TYPES
 from knowbench.training.mwpes.pipeline import ErrorClusterPipeline, share_identical
 from knowbench.training.mwpes.runs import records_from_result
@@ -37,22 +37,41 @@ def test_embedding_text_drops_step_numbers_and_numbers() -> None:
     assert first == second and "step" not in first.lower() and "operator error" in first
 
 
-def test_embedding_text_names_the_arithmetic_by_its_operations() -> None:
-    """Expressions of any length read as the operations they use, so one kind of slip is one text; the reference
+def test_patterns_name_the_arithmetic_by_its_operations() -> None:
+    """Expressions of any length read as the operations they use, so one kind of slip is one pattern; the reference
     part in parentheses (which may hold parentheses itself) is dropped."""
-    long = embedding_text("confusing_formula_error", "step 1 computes 2 + 2 = 4; 2+2+1+1 where the reference "
-                                                     "computes 2*1 (reference: 2*(1) = 2)")
-    short = embedding_text("confusing_formula_error", "step 3 computes 5 + 5 = 10; 5+5 where the reference "
-                                                      "computes 5*5 (reference: 5*5 = 25)")
+    long = pattern_text("confusing_formula_error", "step 1 computes 2 + 2 = 4; 2+2+1+1 where the reference "
+                                                   "computes 2*1 (reference: 2*(1) = 2)")
+    short = pattern_text("confusing_formula_error", "step 3 computes 5 + 5 = 10; 5+5 where the reference "
+                                                    "computes 5*5 (reference: 5*5 = 25)")
     assert long == short == "confusing formula error: a sum where the reference computes a product"
-    mixed = embedding_text("calculation_error", "step 2 states 3+4*2 = 12, but 3+4*2 = 11")
+    mixed = pattern_text("calculation_error", "step 2 states 3+4*2 = 12, but 3+4*2 = 11")
     assert mixed == "calculation error: states a sum and product = N, but a sum and product = N"
-    skipped = embedding_text("missing_step", "step 2 computes 6/2 = 3; 6/2 is the reference's 4/2 without first "
-                                             "computing 6-2 = 4")
+    skipped = pattern_text("missing_step", "step 2 computes 6/2 = 3; 6/2 is the reference's 4/2 without first "
+                                           "computing 6-2 = 4")
     assert skipped == "missing step: a quotient is the reference's quotient without first computing a difference = N"
-    left_out = embedding_text("missing_step", "step 2 computes 9*2 = 18; the solution leaves out the reference's step 1 "
-                                              "(She eats (3+4) = 7 eggs)")
+    left_out = pattern_text("missing_step", "step 2 computes 9*2 = 18; the solution leaves out the reference's step 1 "
+                                            "(She eats (3+4) = 7 eggs)")
     assert left_out == "missing step: the solution leaves out the reference's step"
+
+
+def test_embedded_text_is_the_kind_of_mistake_without_its_specifics() -> None:
+    """Which operations a slip is in and which operator was taken for which are the instance's, like its numbers:
+    the embedded texts of one kind of mistake are one text (one category), and the patterns keep them apart."""
+    slips = [("calculation_error", "step 2 states 3+4*2 = 12, but 3+4*2 = 11"),
+             ("calculation_error", "step 4 states 6/4 = 2, but 6/4 = 1.5")]
+    swaps = [("operator_error", "step 1 computes 8*2 = 16; '*' where the reference has '/'"),
+             ("operator_error", "step 3 computes 5-1 = 4; '-' where the reference has '+'")]
+    formulas = [("confusing_formula_error", "step 1 computes 2 + 2 = 4; 2+2+1+1 where the reference computes 2*1"),
+                ("confusing_formula_error", "step 2 computes 3*3 = 9; 3*3 where the reference computes 3+3+3")]
+    for group, text in ((slips, "calculation error: states a computation = N, but a computation = N"),
+                        (swaps, "operator error: an operator where the reference has another"),
+                        (formulas, "confusing formula error: a computation where the reference computes another")):
+        assert {embedding_text(*case) for case in group} == {text}
+        assert len({pattern_text(*case) for case in group}) == 2
+    kept = embedding_text("missing_step", "step 2 computes 6/2 = 3; 6/2 is the reference's 4/2 without first "
+                                          "computing 6-2 = 4")
+    assert kept == "missing step: a computation is the reference's computation without first computing a computation = N"
 
 
 def test_records_carry_the_analysis(shared_data: Path) -> None:

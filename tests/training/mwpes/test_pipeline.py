@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from knowbench.training.mwpes import ErrorClusterPipeline, Taxonomy
+from knowbench.training.mwpes.analyzers import pattern_text
 from knowbench.training.mwpes.embedders import SentenceTransformerEmbedder
 from knowbench.training.mwpes.gsm8k_rule import GSM8KRuleAnalyzer, parse_steps, safe_eval
 from knowbench.training.mwpes.runs import read_assignments, records_from_result, run_summary, write_run
@@ -86,6 +87,12 @@ def test_pipeline_builds_a_named_taxonomy(small_run, tmp_path: Path) -> None:
         assert category.name.startswith(shared) if named_by_text else category.name != shared, (category.name, shared)
         assert {e["sample_id"] for e in category.examples} <= members
         assert abs(np.linalg.norm(category.centroid) - 1) < 1e-4
+        # the patterns count the members' specifics (operations, operators) that the embedded text leaves out
+        member_rows = np.flatnonzero(labels == category.id)
+        assert 0 < sum(category.patterns.values()) <= category.size
+        assert list(category.patterns.values()) == sorted(category.patterns.values(), reverse=True)
+        assert set(category.patterns) <= {pattern_text(result.details[i]["error_type"], result.details[i]["evidence"])
+                                          for i in member_rows}
     # outliers that were reassigned are close enough to their category's centroid
     moved = np.flatnonzero((result.raw_labels < 0) & (labels >= 0))
     threshold = taxonomy.params["reassign_threshold"]
@@ -99,6 +106,8 @@ def test_pipeline_builds_a_named_taxonomy(small_run, tmp_path: Path) -> None:
     loaded = Taxonomy.load(tmp_path / "run" / "taxonomy.json")
     assert [c.id for c in loaded.categories] == [c.id for c in taxonomy.categories]
     assert [c.name for c in loaded.categories] == [c.name for c in taxonomy.categories]
+    patterns = [list(c.patterns.items()) for c in taxonomy.categories]  # in the order of their counts
+    assert [list(c.patterns.items()) for c in loaded.categories] == patterns
     records = read_assignments(tmp_path / "run")
     assert [r["sample_id"] for r in records] == [s.sample_id for s in result.samples]
     assert [r["category"] for r in records] == labels.tolist()
