@@ -50,8 +50,12 @@ def embedding_text(error_type: str, evidence: str) -> str:
         'calculation error: states a computation = N, but a computation = N'
         >>> embedding_text("operator_error", "step 2 computes 6*2 = 12; '*' where the reference has '/'")
         'operator error: an operator where the reference has another'
+        >>> embedding_text("confusing_formula_error", "step 3 gives 9; step 2 announces the operation (+, /) that "
+        ...                "the next step carries out")
+        'confusing formula error: announces the operation that the next step carries out'
     """
     text = _OPERATOR_PAIR.sub("an operator where the reference has another", _shape(error_type, evidence, False))
+    text = _OPERATOR_LIST.sub("", text)
     return text.replace("a computation where the reference computes a computation",
                         "a computation where the reference computes another")
 
@@ -91,6 +95,8 @@ def _shape(error_type: str, evidence: str, operations: bool) -> str:
 #: an expression in masked numbers (and one-letter unknowns) with at least one operator
 _ARITHMETIC = re.compile(r"[(]*(?:N|\b[A-Za-z]\b)[)]*(?:\s*(?:\*\*|[-+*/])\s*[(]*(?:N|\b[A-Za-z]\b)[)]*)+")
 _OPERATION_NAMES = {"+": "sum", "-": "difference", "*": "product", "/": "quotient", "**": "power"}
+#: which operators a step announces: "the operation (+, *)"
+_OPERATOR_LIST = re.compile(r"\s*\((?:\*\*|[-+*/])(?:, (?:\*\*|[-+*/]))*\)")
 #: which operator was taken for which
 _OPERATOR_PAIR = re.compile(r"'(?:\*\*|[-+*/])' where the reference has '(?:\*\*|[-+*/])'")
 

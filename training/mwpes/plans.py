@@ -74,5 +74,5 @@ def announced_method(diagnosis: Any, steps: Sequence[Step]) -> Any:
     if not operators or not any(outer_operator(e.expression) in operators for e in step.equations):
         return diagnosis
     evidence = (f"{diagnosis.evidence}; step {before.number} announces the operation "
-                f"({', '.join(sorted(operators))}) that step {number} carries out")
+                f"({', '.join(sorted(operators))}) that the next step carries out")
     return replace(diagnosis, first_error_step=before.number, step_text=before.text, evidence=evidence)
