@@ -70,6 +70,8 @@ class _Taxonomy:
     version: int
     names: dict[int, str]
     merged_into: dict[int, int]
+    #: each category's most common evidence patterns, most common first
+    patterns: dict[int, list[str]]
 
     def resolve(self, category: int) -> int:
         """The active category a (possibly merged) category now lives in; -1 (outlier) stays -1."""
@@ -91,6 +93,7 @@ def read_taxonomy(path: Path) -> _Taxonomy:
         raise SourceFormatError(path, "format", f"expected {TAXONOMY_FORMAT!r}, got {found!r}")
     names: dict[int, str] = {}
     merged: dict[int, int] = {}
+    patterns: dict[int, list[str]] = {}
     for group in ("categories", "retired"):
         for i, record in enumerate(data.get(group) or []):
             try:
@@ -100,7 +103,12 @@ def read_taxonomy(path: Path) -> _Taxonomy:
                     merged[category] = int(record["merged_into"])
             except (KeyError, TypeError, ValueError) as error:
                 raise SourceFormatError(path, f"{group}[{i}]", f"needs an integer 'id' and a 'name' ({error})") from None
-    return _Taxonomy(int(data.get("version", 1)), names, merged)
+            found = record.get("patterns") or []
+            pairs = isinstance(found, list) and all(isinstance(p, list) and p and isinstance(p[0], str) for p in found)
+            if not pairs:
+                raise SourceFormatError(path, f"{group}[{i}].patterns", f"needs [text, count] pairs, got {found!r:.80}")
+            patterns[category] = [p[0] for p in found]
+    return _Taxonomy(int(data.get("version", 1)), names, merged, patterns)
 
 
 class ClusteredBuilder(DatasetBuilder[ClusteredConfig]):
@@ -172,7 +180,7 @@ class ClusteredBuilder(DatasetBuilder[ClusteredConfig]):
                     yield row
 
     def row_statistics(self) -> ClusteredStatistics:
-        return ClusteredStatistics(self._taxonomy.version)
+        return ClusteredStatistics(self._taxonomy.version, self._taxonomy.patterns)
 
     def sources(self) -> list[SourceInfo]:
         run = Path(self.config.run)
@@ -189,8 +197,9 @@ class ClusteredBuilder(DatasetBuilder[ClusteredConfig]):
 class ClusteredStatistics(RowStatistics):
     """Rows, categories, outliers and the largest categories, counted row by row."""
 
-    def __init__(self, taxonomy_version: int) -> None:
+    def __init__(self, taxonomy_version: int, patterns: dict[int, list[str]] | None = None) -> None:
         self.taxonomy_version = taxonomy_version
+        self.patterns = patterns or {}
         self.sizes: Counter[int] = Counter()
         self.names: dict[int, str] = {}
         # error type counts per model and per dataset (the card's type distribution)
@@ -202,13 +211,18 @@ class ClusteredStatistics(RowStatistics):
         for key, table in self.types.items():
             table.setdefault(str(row.get(key) or ""), Counter())[row.get("error_type") or "unknown"] += 1
 
+    def _patterns(self, category: int) -> str:
+        """The category's two most common patterns, without the error type they start with."""
+        return "; ".join(p.split(": ", 1)[-1] for p in self.patterns.get(category, [])[:2])
+
     def result(self) -> dict[str, Any]:
         return {
             "rows": sum(self.sizes.values()),
             "categories": len([c for c in self.sizes if c >= 0]),
             "outliers": self.sizes.get(-1, 0),
             "taxonomy_version": self.taxonomy_version,
-            "top": [{"id": c, "name": self.names[c], "size": n} for c, n in self.sizes.most_common() if c >= 0][:15],
+            "top": [{"id": c, "name": self.names[c], "size": n, "patterns": self._patterns(c)}
+                    for c, n in self.sizes.most_common() if c >= 0][:15],
             "error_types": sorted({t for table in self.types.values() for c in table.values() for t in c}),
             "types_per": {key: [{"group": group, "rows": sum(c.values()), "counts": dict(c)}
                                 for group, c in sorted(table.items())] for key, table in self.types.items()},

@@ -295,6 +295,10 @@ CASES = [
          json.dumps([1, 2])).parent, "--data", e.mwpes], r"taxonomy\.json", keep=lambda e, t: t / "tax"),
     Case("cluster-update-no-taxonomy", lambda e, t: ["cluster", "update", e.user, "--data", e.mwpes],
          r"taxonomy\.json", keep=lambda e, t: e.user),
+    Case("cluster-export-malformed-patterns", lambda e, t: ["cluster", "export", _write(t, "tax/taxonomy.json",
+         json.dumps({"format": "knowbench-error-taxonomy/1", "categories": [{"id": 0, "name": "x", "patterns": "oops"}]})
+         ).parent, "--data", e.mwpes, "--out", _out(e, t)], r"taxonomy\.json: categories\[0\]\.patterns: needs "
+         r"\[text, count\] pairs, got 'oops'", absent=_out),
     Case("cluster-export-out-user-folder", lambda e, t: ["cluster", "export", e.user, "--data", e.mwpes,
          "--out", e.user], r"not a knowbench output", keep=lambda e, t: e.user),
     Case("build-mwpes-clustered-out-user-folder", lambda e, t: ["build", "mwpes_clustered", "--data", e.mwpes,

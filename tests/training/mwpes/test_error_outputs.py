@@ -119,6 +119,8 @@ def test_done_when_commands(shared_data: Path, tmp_path: Path) -> None:
     assert {r["error_type"] for r in exported} == {r["error_type"] for r in rows}
     card = (out / "README.md").read_text()
     assert "Error types per model and dataset" in card and "| gsm8k | 241 |" in card
+    largest = max(json.loads((tree / "taxonomy.json").read_text())["categories"], key=lambda c: c["size"])
+    assert f"| {largest['name']} | {largest['size']} | {largest['patterns'][0][0].split(': ', 1)[-1]}" in card
     # several EIC runs into one build
     runs = []
     for path in sorted((shared_data / "mwp_errors/eic_gsm8k").glob("*.jsonl"))[:2]:
