@@ -66,7 +66,9 @@ class ErrorMemory:
             category = taxonomy.resolve(int(record["category"]))
             entries.setdefault(sample.question, []).append({
                 "sample_id": sample.sample_id, "problem_id": sample.problem_id, "category": category,
-                "category_name": names.get(category, "uncategorised error"), "text": record.get("text", ""),
+                # the hint: the kind (the category's name) and this error's own evidence, specifics included
+                "category_name": names.get(category, "uncategorised error"),
+                "text": record.get("evidence") or record.get("text", ""),
             })
         if not entries:
             raise ConfigError("the error memory is empty: no memory sample has an assignment in the run")

@@ -49,6 +49,10 @@ def test_memory_returns_the_errors_of_the_most_similar_problem(clustered) -> Non
     assert hits[1]["similarity"] <= hits[0]["similarity"]
     hint = eap_hint(hits)
     assert hits[0]["category_name"] in hint and hint.count("\n- ") == len(hits)
+    # each error's own evidence (which step, which numbers), not the masked text its category was clustered by
+    evidence = {r["sample_id"]: r["evidence"] for r in records}
+    assert evidence[hits[0]["sample_id"]]
+    assert all(h["text"] == evidence[h["sample_id"]] and h["text"][:220] in hint for h in hits if evidence[h["sample_id"]])
     assert np.isfinite([h["similarity"] for h in hits]).all()
 
 
