@@ -23,6 +23,13 @@ def _check(solution: str, reference: str = REFERENCE, question: str = QUESTION, 
     return diagnose(question, solution, reference, gold)
 
 
+def _typed(expected: tuple[int, str], question: str, solution: str, reference: str, gold: str):
+    """The diagnosis, asserted to name ``expected`` (first wrong step, error type); its evidence shows on failure."""
+    diagnosis = diagnose(question, solution, reference, gold)
+    assert (diagnosis.first_error_step, diagnosis.error_type) == expected, diagnosis.evidence
+    return diagnosis
+
+
 @pytest.mark.parametrize(("solution", "step", "kind"), [
     # the arithmetic of a stated equation is wrong
     ("She eats 3 + 4 = 7 eggs every day.\nShe has 16 - 7 = 8 eggs left.\nShe makes 8 * 2 = $16 every day.\n#### 16",
@@ -130,8 +137,7 @@ def test_another_route_is_judged_by_its_true_arithmetic() -> None:
     question = "A bag has a 5% discount. If it is marked $140, how much will you pay after the discount?"
     reference = "The discount is $140 x 5/100 = $7.\nYou pay $140 - $7 = $133.\n#### 133"
     solution = "You pay 100% - 5% = 95% of the price.\nThat is $140 * 0.95 = $134.\n#### 134"
-    diagnosis = diagnose(question, solution, reference, "133")
-    assert (diagnosis.first_error_step, diagnosis.error_type) == (2, "calculation_error"), diagnosis.evidence
+    _typed((2, "calculation_error"), question, solution, reference, "133")
     # the same route whose later step states a value on the path by wrong arithmetic does not count as valid
     wrong = "You pay 100% - 5% = 96% of the price.\nThat is $140 * 0.96 = $133.\n#### 133"
     assert diagnose(question, wrong, reference, "133").first_error_step == 1
@@ -172,8 +178,7 @@ def test_a_count_of_named_days_and_a_step_that_computes_nothing() -> None:
                  "The week costs $2100 + $1080 = $3180.\n#### 3180")
     solution = ("Monday to Friday costs $420 x 5 = $2100.\nSaturday and Sunday cost $540 x 1 = $540.\n"
                 "The week costs $2100 + $540 = $2640.\n#### 2640")
-    diagnosis = diagnose(question, solution, reference, "3180")
-    assert (diagnosis.first_error_step, diagnosis.error_type) == (2, "counting_error"), diagnosis.evidence
+    diagnosis = _typed((2, "counting_error"), question, solution, reference, "3180")
     assert "never computes" in diagnosis.evidence
 
 
@@ -195,16 +200,14 @@ def test_one_shape_formula_taken_for_another() -> None:
     reference = "One lap is the perimeter: 2*100 + 2*50 = 300 m.\nSix laps are 6*300 = 1800 m.\n#### 1800"
     for solution in ("One lap is the area: 100*50 = 5000 m.\nSix laps are 6*5000 = 30000 m.\n#### 30000",
                      "One lap is the area: 100*50 = 500 m.\nSix laps are 6*500 = 3000 m.\n#### 3000"):
-        diagnosis = diagnose(question, solution, reference, "1800")
-        assert (diagnosis.first_error_step, diagnosis.error_type) == (1, "confusing_formula_error"), diagnosis.evidence
+        _typed((1, "confusing_formula_error"), question, solution, reference, "1800")
 
 
 def test_a_conversion_constant_stated_wrong_is_a_unit_error_even_when_it_equals_an_earlier_result() -> None:
     question = "Shaping takes 15 minutes, baking 30 minutes and cooling 15 minutes. How many hours is that?"
     reference = "That is 15+30+15 = 60 minutes.\nThere are 60 minutes in an hour, so 60/60 = 1 hour.\n#### 1"
     solution = "That is 15+30+15 = 60 minutes.\nThere are 70 minutes in an hour, so 60/70 = 0.857 hours.\n#### 0.857"
-    diagnosis = diagnose(question, solution, reference, "1")
-    assert (diagnosis.first_error_step, diagnosis.error_type) == (2, "unit_conversion_error"), diagnosis.evidence
+    _typed((2, "unit_conversion_error"), question, solution, reference, "1")
 
 
 BOOKS = ("Dolly has x books. Pandora has one. If both Dolly and Pandora read each others' books as well as their own, "
@@ -218,8 +221,7 @@ def test_a_wrong_expression_in_the_unknown_is_wrong_where_it_is_set_up() -> None
     solution = ("Step 1: Dolly has x books and Pandora has one book.\nStep 2: They read a total of x + 1 + 1 = x + 2 "
                 "books.\nStep 3: By the end, they read six books.\nStep 4: So, x + 2 = 6.\nStep 5: x = 6 - 2 = 4.\n"
                 "Step 6: #### 4")
-    diagnosis = diagnose(BOOKS, solution, BOOKS_REFERENCE, "2")
-    assert (diagnosis.first_error_step, diagnosis.error_type) == (2, "confusing_formula_error"), diagnosis.evidence
+    diagnosis = _typed((2, "confusing_formula_error"), BOOKS, solution, BOOKS_REFERENCE, "2")
     assert "step 2 set up x+1+1" in diagnosis.evidence
     # the same wrong expression written first in the equation itself: the equation is the first wrong step
     direct = ("Step 1: Dolly has x books and Pandora has one book.\nStep 2: By the end, they read six books.\n"
@@ -387,8 +389,7 @@ _TOAST = ("On Saturdays and Sundays, Sue makes french toast: she and her husband
 ])
 def test_a_changed_quantity_is_typed_by_where_it_comes_from(question: str, solution: str, reference: str, gold: str,
                                                             step: int, kind: str) -> None:
-    diagnosis = diagnose(question, solution, reference, gold)
-    assert (diagnosis.first_error_step, diagnosis.error_type) == (step, kind), diagnosis.evidence
+    _typed((step, kind), question, solution, reference, gold)
 
 
 def test_a_wrong_method_is_wrong_where_it_is_announced() -> None:
@@ -422,10 +423,8 @@ def test_a_step_that_restates_what_the_reference_combines_changes_nothing() -> N
                  "For four cakes that is 4 * 5.5 = 22 cups.\n#### 22")
     solution = ("Step 1: The flour, milk and sugar for one cake are 2, 3 and 0.5 cups.\n"
                 "Step 2: For four cakes that is 4 * 5.5 = 24 cups.\nStep 3: #### 24")
-    diagnosis = diagnose(question, solution, reference, "22")
-    assert (diagnosis.first_error_step, diagnosis.error_type) == (2, "calculation_error"), diagnosis.evidence
-    left_out = diagnose(question, solution.replace("2, 3 and 0.5", "2 and 3"), reference, "22")
-    assert (left_out.first_error_step, left_out.error_type) == (1, "missing_step"), left_out.evidence
+    _typed((2, "calculation_error"), question, solution, reference, "22")
+    _typed((1, "missing_step"), question, solution.replace("2, 3 and 0.5", "2 and 3"), reference, "22")
 
 
 def test_an_expression_in_the_unknown_that_does_not_depend_on_it_is_checked_as_a_value() -> None:
